@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ring.bpf.h - the event queue: one BPF ring buffer shared by all CPUs and
+ * sessions, and the loss counters.
+ *
+ * One MPSC ring keeps a single global order, which is what puts F before
+ * every record of the child and X after every record of its process.
+ * Records are built in a per-CPU scratch slot and copied in with their
+ * exact size.  Wakeups are batched: the consumer polls every few ms, and a
+ * record forces a wakeup only once wakeup_bytes are waiting (a wakeup per
+ * record costs the traced task microseconds; see docs/DESIGN.md).
+ *
+ * Nothing is dropped silently: a failed output is counted per CPU (lost[])
+ * and per session (fm_session.lost), and both reach the log.
+ */
+#ifndef FILEMOND_RING_BPF_H
+#define FILEMOND_RING_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* set at load time: --ring-size */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FM_LOST_NKINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* One record under construction per CPU; room for a whole name past the end. */
+union scratch {
+	struct fm_event ev;
+	char bytes[FM_EVENT_HDR_SIZE + FM_PATH_MAX + FM_NAME_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union scratch);
+} scratch SEC(".maps");
+
+/* Bytes waiting in the ring above which a record wakes the consumer. */
+const volatile __u64 wakeup_bytes = 256 << 10;
+
+static __always_inline void count_lost(struct fm_session *s, __u32 kind)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &kind);
+
+	if (n)
+		*n += 1;
+	if (s)
+		__sync_fetch_and_add(&s->lost, 1);
+}
+
+static __always_inline struct fm_event *event_begin(__u8 kind, __u32 session, __u32 pid, __u32 aux)
+{
+	__u32 zero = 0;
+	union scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!sc)
+		return NULL;
+	sc->ev.kind = kind;
+	sc->ev.path_flags = 0;
+	sc->ev.path_len = 0;
+	sc->ev.session = session;
+	sc->ev.pid = pid;
+	sc->ev.aux = aux;
+	return &sc->ev;
+}
+
+static __always_inline void event_submit(struct fm_event *ev, struct fm_session *s)
+{
+	__u64 len = ev->path_len;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (len > FM_PATH_MAX)
+		len = FM_PATH_MAX;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, ev, FM_EVENT_HDR_SIZE + len, flags))
+		count_lost(s, FM_LOST_RING);
+}
+
+/* A record with no path (F, X). */
+static __always_inline void emit_plain(struct fm_session *s, __u8 kind, __u32 session, __u32 pid, __u32 aux)
+{
+	struct fm_event *ev = event_begin(kind, session, pid, aux);
+
+	if (ev)
+		event_submit(ev, s);
+	else
+		count_lost(s, FM_LOST_RING);
+}
+
+#endif /* FILEMOND_RING_BPF_H */

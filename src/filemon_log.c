@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * filemon_log.c - the filemon v5 text format.  Consumers (bmake's meta
+ * mode, meta2deps.py/.sh) are strict: a record needs a field after the
+ * pid, an empty line or a missing final newline makes the whole section
+ * "malformed", and meta2deps needs V and an X for every E.
+ */
+#include "filemon_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#define FILEMON_VERSION 5
+
+int open_records(unsigned int flags)
+{
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY:
+		return OPEN_R; /* O_PATH and O_CREAT do not matter */
+	case O_RDWR:
+		return OPEN_R | OPEN_W; /* FreeBSD writes R, then W */
+	default:
+		return OPEN_W; /* O_WRONLY, and 3 (ioctl-only opens) */
+	}
+}
+
+void log_header(struct filemon_log *log, pid_t target, const struct timeval *start)
+{
+	fprintf(log->fp, "# filemon version %d\n# Target pid %d\n# Start %lld.%06ld\nV %d\n", FILEMON_VERSION,
+		(int)target, (long long)start->tv_sec, (long)start->tv_usec, FILEMON_VERSION);
+}
+
+void log_fork(struct filemon_log *log, pid_t parent, pid_t child)
+{
+	fprintf(log->fp, "F %d %d\n", (int)parent, (int)child);
+	log->records++;
+}
+
+void log_exec(struct filemon_log *log, pid_t pid, const char *path)
+{
+	fprintf(log->fp, "E %d %s\n", (int)pid, path);
+	log->records++;
+}
+
+void log_exit(struct filemon_log *log, pid_t pid, unsigned int wait_status)
+{
+	fprintf(log->fp, "X %d %u %u\n", (int)pid, (wait_status >> 8) & 0xff, wait_status & 0x7f);
+	log->records++;
+}
+
+void log_open(struct filemon_log *log, pid_t pid, unsigned int flags, const char *path)
+{
+	int r = open_records(flags);
+
+	if (r & OPEN_R) {
+		fprintf(log->fp, "R %d %s\n", (int)pid, path);
+		log->records++;
+	}
+	if (r & OPEN_W) {
+		fprintf(log->fp, "W %d %s\n", (int)pid, path);
+		log->records++;
+	}
+}
+
+void log_unresolved(struct filemon_log *log, char letter, pid_t pid, const char *why)
+{
+	fprintf(log->fp, "# unresolved %c %d: %s\n", letter, (int)pid, why);
+	log->unresolved++;
+}
+
+void log_lost(struct filemon_log *log, unsigned long long lost)
+{
+	if (lost)
+		fprintf(log->fp, "# lost %llu events\n", lost);
+}
+
+void log_trailer(struct filemon_log *log, const struct timeval *stop)
+{
+	fprintf(log->fp, "# Stop %lld.%06ld\n# Bye bye\n", (long long)stop->tv_sec, (long)stop->tv_usec);
+}
+
+int log_finish(struct filemon_log *log)
+{
+	if (fflush(log->fp) != 0 || ferror(log->fp))
+		return errno ? -errno : -EIO;
+	return 0;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef FILEMOND_TRACEFS_H
+#define FILEMOND_TRACEFS_H
+
+#include <stddef.h>
+
+/*
+ * Look up the ids of tracepoints named "category/event".  ids[i] is set to
+ * the id, or -1 if the kernel has no such event.  Works whether or not
+ * tracefs is mounted: if it is not, a short-lived helper mounts it in a
+ * private mount namespace, so nothing is left mounted.  0 or -errno.
+ */
+int tracefs_event_ids(const char *const *events, int *ids, size_t n);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef FILEMOND_TRACER_H
+#define FILEMOND_TRACER_H
+
+#include <stdbool.h>
+
+struct filemond_bpf;
+struct bpf_link;
+
+struct tracer_opts {
+	unsigned long ring_size; /* bytes, power of two >= page size */
+	unsigned int max_procs; /* tracer map capacity */
+	bool verbose; /* show libbpf's messages */
+};
+
+/* The loaded and attached BPF programs: one per filemond process. */
+struct tracer {
+	struct filemond_bpf *skel;
+	struct bpf_link *links[16];
+	int nlinks;
+};
+
+/* Open, size, load and attach.  0, or -1 after printing one line why. */
+int tracer_open(struct tracer *t, const struct tracer_opts *o);
+/* Detach and free.  Returns at once: the slow part runs in a child. */
+void tracer_close(struct tracer *t);
+/* Records dropped in the kernel, all CPUs and kinds. */
+unsigned long long tracer_lost(const struct tracer *t);
+
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef FILEMOND_UTIL_H
+#define FILEMOND_UTIL_H
+
+/* One-line diagnostics on stderr, prefixed "filemond: ". */
+void fm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit statuses of filemond itself (documented in filemond(8)). */
+enum {
+	EXIT_LOST = 123, /* the traced command ran, but events were lost */
+	EXIT_FAILURE_FM = 125, /* filemond could not trace (BPF, log, ...) */
+	EXIT_CANNOT_EXEC = 126, /* CMD found but not executable */
+	EXIT_NOT_FOUND = 127, /* CMD not found */
+	EXIT_USAGE = 64, /* bad command line (EX_USAGE) */
+};
+
+#endif

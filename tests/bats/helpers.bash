@@ -1,0 +1,79 @@
+# Shared setup and checks for filemond's bats suites.
+# shellcheck shell=bash
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+FILEMOND=${FILEMOND:-$ROOT/filemond}
+FMTEST=${FMTEST:-$ROOT/build/tests/fmtest}
+export FILEMOND FMTEST
+
+# trace LOG CMD...: run CMD under filemond; fmtest's truth goes to $TRUTH.
+# Sets $status like bats' run.
+trace() {
+	local log=$1
+	shift
+	TRUTH=$BATS_TEST_TMPDIR/truth
+	: >"$TRUTH"
+	run env FMTEST_FD=9 "$FILEMOND" -o "$log" -- "$@" 9>>"$TRUTH"
+}
+
+# The log is a well-formed filemon v5 log: header, records, trailer,
+# one record per line, no empty line, final newline.
+assert_wellformed() {
+	local log=$1
+	[ -s "$log" ] || fail "log $log is empty"
+	[ "$(tail -c 1 "$log" | od -An -c | tr -d ' ')" = '\n' ] || fail "log does not end in a newline"
+	awk '
+		NR == 1 && $0 != "# filemon version 5" { print "line 1: " $0; bad = 1 }
+		NR == 2 && $0 !~ /^# Target pid [0-9]+$/ { print "line 2: " $0; bad = 1 }
+		NR == 3 && $0 !~ /^# Start [0-9]+\.[0-9][0-9][0-9][0-9][0-9][0-9]$/ { print "line 3: " $0; bad = 1 }
+		NR == 4 && $0 != "V 5" { print "line 4: " $0; bad = 1 }
+		$0 == "" { print "empty line " NR; bad = 1 }
+		NR > 4 && !/^#/ && !/^[A-Z] [0-9]+ ./ { print "malformed line " NR ": " $0; bad = 1 }
+		{ prev = last; last = $0 }
+		END {
+			if (prev !~ /^# Stop [0-9]+\.[0-9][0-9][0-9][0-9][0-9][0-9]$/) { print "no Stop line: " prev; bad = 1 }
+			if (last != "# Bye bye") { print "no Bye bye: " last; bad = 1 }
+			exit bad
+		}' "$log" || fail "log $log is not well-formed"
+}
+
+# Every line of the truth file appears in the log.
+assert_truth_in_log() {
+	local truth=$1 log=$2 missing
+	missing=$(grep -vxF -f "$log" "$truth" || true)
+	[ -z "$missing" ] || fail "missing from the log: $missing"
+}
+
+# F precedes every record of the child; X is the last record of its pid
+# (until an F for a reused pid); one X per F'd pid.
+assert_order() {
+	awk '
+		/^#/ || /^V / { next }
+		$1 == "F" { if ($3 in exited) delete exited[$3]; forked[$3] = 1; seenf[$3] = 1 }
+		$1 != "F" && ($2 in exited) { print "record after X: " $0; bad = 1 }
+		$1 == "X" { exited[$2] = 1; xs[$2]++ }
+		END {
+			for (p in seenf) if (!(p in xs)) { print "no X for " p; bad = 1 }
+			exit bad
+		}' "$1" || fail "record order broken in $1"
+	# a child pid must not appear before its F
+	awk '
+		/^#/ || /^V / { next }
+		$1 == "F" { f[$3] = NR; next }
+		{ if (!($2 in seen)) { seen[$2] = NR } }
+		END { for (p in f) if ((p in seen) && seen[p] < f[p]) { print "pid " p " before its F"; bad = 1 }; exit bad }
+	' "$1" || fail "a child record precedes its F in $1"
+}
+
+# Lines of the log that are records for pid.
+records_of() {
+	grep -E "^[A-Z] $2( |$)" "$1"
+}
+
+# Count the BPF programs filemond loads that exist right now.
+filemond_prog_count() {
+	bpftool prog show 2>/dev/null | grep -cE ' name (on_fork|on_exec|on_exit|sys_exit_open[a-z0-9]*|sys_exit_creat) ' || true
+}
