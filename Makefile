@@ -22,10 +22,10 @@ endif
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(SAN_FLAGS) \
               -Iinclude -Isrc -I$(BUILD) -DFILEMOND_VERSION='"$(VERSION)"'
-LDFLAGS    += $(SAN_FLAGS)
+LDFLAGS    += $(SAN_FLAGS) -pthread
 LDLIBS     := -lbpf -lelf -lz
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Iinclude -Ibpf
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Iinclude -Ibpf
 
 SRCS       := $(wildcard src/*.c)
 OBJS       := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))

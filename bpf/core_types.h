@@ -26,6 +26,7 @@ enum { false = 0, true = 1 };
 /* Map types and flags used with libbpf's map definitions (UAPI values). */
 enum bpf_map_type {
 	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
@@ -41,6 +42,7 @@ enum {
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
 struct pt_regs {
+	unsigned long r8;
 	unsigned long r10;
 	unsigned long dx;
 	unsigned long si;
@@ -114,6 +116,7 @@ struct task_struct {
 struct linux_binprm {
 	struct file *file;
 	const char *filename;
+	const char *interp;
 };
 
 #pragma clang attribute pop

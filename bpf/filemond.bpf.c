@@ -6,11 +6,15 @@
  * ktrace's worker thread.
  *
  *   sched_process_fork  (tp_btf)  F, and inheritance of the session
- *   sched_process_exec  (tp_btf)  E
+ *   sched_process_exec  (tp_btf)  E: the file executed, the name it was
+ *                                 run by, the #! interpreter
  *   sched_process_exit  (tp_btf)  X, once per process (group_dead)
- *   syscalls/sys_exit_* (tracepoint) R/W, at syscall exit: the result is
- *       known, the arguments are read from the saved user registers, and
- *       the path comes from the new fd, so it is absolute and resolved.
+ *   syscalls/sys_exit_* (tracepoint) R W C D M L, at syscall exit: the
+ *       result is known, the arguments are read from the saved user
+ *       registers (x86_64: di si dx r10 r8) and the path strings were
+ *       faulted in by the syscall itself.
+ *   io_uring/io_uring_submit_req  one warning per process: its io_uring
+ *       file operations bypass the syscall tracepoints.
  */
 #include "core_types.h"
 #include <bpf/bpf_helpers.h>
@@ -30,8 +34,8 @@ struct syscall_exit_ctx {
 	long ret;
 };
 
-/* Open flags as creat(2) passes them (O_WRONLY | O_CREAT | O_TRUNC). */
-#define CREAT_FLAGS 01101
+#define CREAT_FLAGS 01101 /* O_WRONLY | O_CREAT | O_TRUNC, as creat(2) */
+#define AT_REMOVEDIR 0x200
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
@@ -48,6 +52,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	/* Runs in the parent before the child is woken: the child can make
 	 * no syscall untracked, and F is queued before any of its records. */
+	t.flags = 0;
 	if (bpf_map_update_elem(&tracees, &ctgid, &t, BPF_ANY))
 		count_lost(s, FM_LOST_UNTRACKED);
 	else
@@ -56,12 +61,35 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* If name is "/dev/fd/N..." (execveat with a dirfd, fexecve), N; else -1. */
+static __always_inline long dev_fd_number(struct fm_event *ev, long at)
+{
+	const char prefix[] = "/dev/fd/";
+	long fd = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 8; i++)
+		if (ev->data[(at + i) & FM_DATA_MASK] != prefix[i])
+			return -1;
+#pragma unroll
+	for (i = 8; i < 16; i++) {
+		char c = ev->data[(at + i) & FM_DATA_MASK];
+
+		if (c < '0' || c > '9')
+			break;
+		fd = fd * 10 + (c - '0');
+	}
+	return i > 8 ? fd : -1;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct fm_tracee t;
 	struct fm_session *s = traced(p->tgid, &t);
 	struct fm_event *ev;
+	long at, fd;
 
 	if (!s)
 		return 0;
@@ -70,7 +98,17 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		count_lost(s, FM_LOST_RING);
 		return 0;
 	}
-	path_encode(ev, p, &bprm->file->f_path);
+	seg_walk(ev, FM_SEG_FILE, p, &bprm->file->f_path);
+	at = seg_str(ev, FM_SEG_NAME, bprm->filename, 0);
+	if (at >= 0) {
+		if (ev->data[at & FM_DATA_MASK] != '/')
+			seg_walk_cwd(ev, FM_SEG_BASE, p);
+		else if ((fd = dev_fd_number(ev, at)) >= 0)
+			seg_walk_fd(ev, FM_SEG_DIRFD, p, fd);
+	}
+	/* binfmt_script replaces interp with the #! interpreter's name. */
+	if (bprm->interp != bprm->filename)
+		seg_str(ev, FM_SEG_INTERP, bprm->interp, 0);
 	event_submit(ev, s);
 	return 0;
 }
@@ -103,28 +141,21 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	return 0;
 }
 
-/* Common tail of the open family: record fd's file with the open flags. */
-static __always_inline int on_open(long fd, __u32 flags)
+/* A record for the current process if it is traced, else NULL. */
+static __always_inline struct fm_event *begin_current(__u8 kind, __u32 aux, struct fm_session **sp)
 {
+	__u32 tgid = current_tgid();
 	struct fm_tracee t;
-	struct fm_session *s;
+	struct fm_session *s = traced(tgid, &t);
 	struct fm_event *ev;
-	__u32 tgid;
 
-	if (fd < 0)
-		return 0;
-	tgid = current_tgid();
-	s = traced(tgid, &t);
 	if (!s)
-		return 0;
-	ev = event_begin(FM_OPEN, t.session, tgid, flags);
-	if (!ev) {
+		return NULL;
+	ev = event_begin(kind, t.session, tgid, aux);
+	if (!ev)
 		count_lost(s, FM_LOST_RING);
-		return 0;
-	}
-	path_encode_fd(ev, bpf_get_current_task_btf(), fd);
-	event_submit(ev, s);
-	return 0;
+	*sp = s;
+	return ev;
 }
 
 static __always_inline struct pt_regs *user_regs(void)
@@ -132,41 +163,118 @@ static __always_inline struct pt_regs *user_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
-SEC("tracepoint/syscalls/sys_exit_open")
-int sys_exit_open(struct syscall_exit_ctx *ctx)
+/* R/W: the file behind fd, and the name it was opened by (if any). */
+static __always_inline int record_open(long fd, __u32 flags, long dirfd, const char *name)
 {
-	if (ctx->ret < 0)
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fm_session *s;
+	struct fm_event *ev;
+
+	if (fd < 0 || !(ev = begin_current(FM_OPEN, flags, &s)))
 		return 0;
-	return on_open(ctx->ret, BPF_CORE_READ(user_regs(), si));
+	seg_walk_fd(ev, FM_SEG_FILE, task, fd);
+	if (name)
+		seg_name_at(ev, task, dirfd, name);
+	event_submit(ev, s);
+	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_openat")
-int sys_exit_openat(struct syscall_exit_ctx *ctx)
+/* D M L: one or two path arguments, each with its base. */
+static __always_inline int record_names(__u8 kind, __u32 aux, long dirfd1, const char *name1, long dirfd2,
+					const char *name2)
 {
-	if (ctx->ret < 0)
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fm_session *s;
+	struct fm_event *ev = begin_current(kind, aux, &s);
+
+	if (!ev)
 		return 0;
-	return on_open(ctx->ret, BPF_CORE_READ(user_regs(), dx));
+	seg_name_at(ev, task, dirfd1, name1);
+	if (name2)
+		seg_name_at(ev, task, dirfd2, name2);
+	event_submit(ev, s);
+	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_openat2")
-int sys_exit_openat2(struct syscall_exit_ctx *ctx)
+/* L for a symlink: its text as written, and where it was made. */
+static __always_inline int record_symlink(const char *text, long dirfd, const char *name)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fm_session *s;
+	struct fm_event *ev = begin_current(FM_SYMLINK, 0, &s);
+
+	if (!ev)
+		return 0;
+	seg_str(ev, FM_SEG_TEXT, text, 1);
+	seg_name_at(ev, task, dirfd, name);
+	event_submit(ev, s);
+	return 0;
+}
+
+/* C: the new cwd, read back from the task once the call succeeded. */
+static __always_inline int record_chdir(void)
+{
+	struct fm_session *s;
+	struct fm_event *ev = begin_current(FM_CHDIR, 0, &s);
+
+	if (!ev)
+		return 0;
+	seg_walk_cwd(ev, FM_SEG_FILE, bpf_get_current_task_btf());
+	event_submit(ev, s);
+	return 0;
+}
+
+#define SYS_EXIT(name) SEC("tracepoint/syscalls/sys_exit_" #name) int sys_exit_##name(struct syscall_exit_ctx *ctx)
+#define ARG(reg) (user_regs()->reg)
+#define STR(reg) ((const char *)ARG(reg))
+#define FAILED (ctx->ret < 0)
+
+SYS_EXIT(open) { return FAILED ? 0 : record_open(ctx->ret, ARG(si), AT_FDCWD, STR(di)); }
+SYS_EXIT(openat) { return FAILED ? 0 : record_open(ctx->ret, ARG(dx), ARG(di), STR(si)); }
+SYS_EXIT(creat) { return FAILED ? 0 : record_open(ctx->ret, CREAT_FLAGS, AT_FDCWD, STR(di)); }
+SYS_EXIT(open_by_handle_at) { return FAILED ? 0 : record_open(ctx->ret, ARG(dx), 0, NULL); }
+
+SYS_EXIT(openat2)
 {
 	__u64 flags = 0;
-	void *how;
 
-	if (ctx->ret < 0)
+	if (FAILED)
 		return 0;
-	/* struct open_how starts with __u64 flags; the kernel already
-	 * copied it in, so the page is present. */
-	how = (void *)BPF_CORE_READ(user_regs(), dx);
-	bpf_probe_read_user(&flags, sizeof(flags), how);
-	return on_open(ctx->ret, flags);
+	/* struct open_how starts with __u64 flags; the syscall read it. */
+	bpf_probe_read_user(&flags, sizeof(flags), (void *)ARG(dx));
+	return record_open(ctx->ret, flags, ARG(di), STR(si));
 }
 
-SEC("tracepoint/syscalls/sys_exit_creat")
-int sys_exit_creat(struct syscall_exit_ctx *ctx)
+SYS_EXIT(chdir) { return FAILED ? 0 : record_chdir(); }
+SYS_EXIT(fchdir) { return FAILED ? 0 : record_chdir(); }
+
+SYS_EXIT(unlink) { return FAILED ? 0 : record_names(FM_UNLINK, 0, AT_FDCWD, STR(di), 0, NULL); }
+SYS_EXIT(rmdir) { return FAILED ? 0 : record_names(FM_UNLINK, 1, AT_FDCWD, STR(di), 0, NULL); }
+SYS_EXIT(unlinkat)
 {
-	if (ctx->ret < 0)
+	return FAILED ? 0 : record_names(FM_UNLINK, !!(ARG(dx) & AT_REMOVEDIR), ARG(di), STR(si), 0, NULL);
+}
+
+SYS_EXIT(rename) { return FAILED ? 0 : record_names(FM_RENAME, 0, AT_FDCWD, STR(di), AT_FDCWD, STR(si)); }
+SYS_EXIT(renameat) { return FAILED ? 0 : record_names(FM_RENAME, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
+SYS_EXIT(renameat2) { return FAILED ? 0 : record_names(FM_RENAME, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
+
+SYS_EXIT(link) { return FAILED ? 0 : record_names(FM_LINK, 0, AT_FDCWD, STR(di), AT_FDCWD, STR(si)); }
+SYS_EXIT(linkat) { return FAILED ? 0 : record_names(FM_LINK, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
+SYS_EXIT(symlink) { return FAILED ? 0 : record_symlink(STR(di), AT_FDCWD, STR(si)); }
+SYS_EXIT(symlinkat) { return FAILED ? 0 : record_symlink(STR(di), ARG(si), STR(dx)); }
+
+SEC("tracepoint/io_uring/io_uring_submit_req")
+int io_uring_submit_req(void *ctx)
+{
+	__u32 tgid = current_tgid();
+	struct fm_tracee *v = bpf_map_lookup_elem(&tracees, &tgid);
+	struct fm_tracee t;
+	struct fm_session *s;
+
+	if (!v || (v->flags & FM_TRACEE_IOURING_SEEN) || !(s = traced(tgid, &t)))
 		return 0;
-	return on_open(ctx->ret, CREAT_FLAGS);
+	__sync_fetch_and_or(&v->flags, FM_TRACEE_IOURING_SEEN);
+	emit_plain(s, FM_IOURING, t.session, tgid, 0);
+	return 0;
 }

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * path.bpf.h - absolute path of a struct path, the way d_path() builds it:
- * walk d_parent up to the task's root, crossing mount points through
- * mnt_mountpoint/mnt_parent.  Names are appended leaf first into the event
- * (see struct fm_event); userspace reverses them.
+ * path.bpf.h - the path segments of a record (see struct fm_seg):
+ *
+ *   seg_walk()   absolute path of a struct path, the way d_path() builds
+ *                it: d_parent up to the task's root, crossing mount points
+ *                through mnt_mountpoint/mnt_parent; names appended leaf
+ *                first, userspace reverses them
+ *   seg_str()    a string as the caller wrote it (user or kernel memory)
+ *   seg_name_at()  a path argument plus, if it is relative, the walk of
+ *                its base (the cwd or the dirfd), so userspace can make it
+ *                absolute without guessing
  *
  * The walk takes no locks (as every BPF path walker): a rename racing with
- * it can yield a mixed path.  Paths longer than FM_PATH_MAX, deeper than
- * the loop bound, or whose memory cannot be read are flagged in
- * path_flags, never cut silently.
+ * it can yield a mixed path.  Segments that are too long, too deep or
+ * unreadable are flagged, never cut silently.
  */
 #ifndef FILEMOND_PATH_BPF_H
 #define FILEMOND_PATH_BPF_H
+
+#define AT_FDCWD -100
 
 /* Enough iterations for FM_PATH_MAX of one-letter names plus mount hops. */
 #define WALK_MAX_STEPS (FM_PATH_MAX + 64)
@@ -22,10 +29,32 @@ struct walk {
 	struct dentry *mnt_root; /* cached mnt->mnt_root */
 	struct dentry *root_dentry; /* the task's root: stop there */
 	struct vfsmount *root_mnt;
+	__u32 base; /* data offset of the segment's bytes */
 	__u32 off; /* bytes encoded so far */
 	__u8 flags;
 	__u8 done;
 };
+
+/* Data offset where a new segment's bytes go, or -1 if it cannot fit. */
+static __always_inline long seg_begin(struct fm_event *ev)
+{
+	if (ev->len > FM_DATA_MAX - FM_SEG_MAX) {
+		ev->flags |= FM_EV_TOO_BIG;
+		return -1;
+	}
+	return ev->len + sizeof(struct fm_seg);
+}
+
+static __always_inline void seg_end(struct fm_event *ev, __u8 role, __u32 len, __u8 flags)
+{
+	struct fm_seg *h = (void *)(ev->data + (ev->len & FM_DATA_MASK));
+
+	h->role = role;
+	h->flags = flags;
+	h->len = len;
+	ev->len += sizeof(*h) + ((len + 3) & ~3U);
+	ev->nseg++;
+}
 
 static __always_inline struct mount *real_mount(struct vfsmount *mnt)
 {
@@ -42,7 +71,6 @@ static __always_inline int walk_cross_mount(struct walk *w)
 	if (!parent || parent == m)
 		return 0;
 	mnt = (void *)parent + bpf_core_field_offset(struct mount, mnt);
-
 	w->dentry = BPF_CORE_READ(m, mnt_mountpoint);
 	w->mnt = mnt;
 	w->mnt_root = BPF_CORE_READ(mnt, mnt_root);
@@ -52,22 +80,21 @@ static __always_inline int walk_cross_mount(struct walk *w)
 /* Append one name; 0 when the walk must stop. */
 static __always_inline int walk_append(struct walk *w, struct dentry *d)
 {
-	__u32 zero = 0;
-	union scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	union scratch *sc = scratch_get();
 	struct qstr name;
 	long n;
 
 	if (!sc || bpf_core_read(&name, sizeof(name), &d->d_name)) {
-		w->flags |= FM_PATH_UNREADABLE;
+		w->flags |= FM_SEG_UNREADABLE;
 		return 0;
 	}
 	if (w->off + name.len + 1 > FM_PATH_MAX) {
-		w->flags |= FM_PATH_TRUNCATED;
+		w->flags |= FM_SEG_TRUNCATED;
 		return 0;
 	}
-	n = bpf_probe_read_kernel_str(sc->ev.path + (w->off & (FM_PATH_MAX - 1)), FM_NAME_MAX, name.name);
+	n = bpf_probe_read_kernel_str(sc->ev.data + ((w->base + w->off) & FM_DATA_MASK), FM_NAME_MAX, name.name);
 	if (n <= 0) {
-		w->flags |= FM_PATH_UNREADABLE;
+		w->flags |= FM_SEG_UNREADABLE;
 		return 0;
 	}
 	w->off += n;
@@ -97,46 +124,101 @@ done:
 	return 1;
 }
 
-/* Encode the absolute path of p, as seen from task's root, into ev. */
-static __always_inline void path_encode(struct fm_event *ev, struct task_struct *task, struct path *p)
+/* A segment with the absolute path of p, as seen from task's root. */
+static __always_inline void seg_walk(struct fm_event *ev, __u8 role, struct task_struct *task, struct path *p)
 {
 	struct vfsmount *mnt = BPF_CORE_READ(p, mnt);
 	struct fs_struct *fs = BPF_CORE_READ(task, fs);
 	struct walk w = {};
+	long at = seg_begin(ev);
 
+	if (at < 0)
+		return;
 	w.dentry = BPF_CORE_READ(p, dentry);
 	if (!w.dentry || !mnt) {
-		ev->path_flags |= FM_PATH_NONE;
+		seg_end(ev, role, 0, FM_SEG_MISSING);
 		return;
 	}
+	w.base = at;
 	w.mnt = mnt;
 	w.mnt_root = BPF_CORE_READ(mnt, mnt_root);
 	w.root_dentry = BPF_CORE_READ(fs, root.dentry);
 	w.root_mnt = BPF_CORE_READ(fs, root.mnt);
 	bpf_loop(WALK_MAX_STEPS, walk_step, &w, 0);
 	if (!w.done)
-		w.flags |= FM_PATH_TRUNCATED;
-	ev->path_flags |= w.flags;
-	ev->path_len = w.off > FM_PATH_MAX ? FM_PATH_MAX : w.off;
+		w.flags |= FM_SEG_TRUNCATED;
+	seg_end(ev, role, w.off > FM_PATH_MAX ? FM_PATH_MAX : w.off, w.flags);
 }
 
-/* Encode the path of the file open as fd in task. */
-static __always_inline void path_encode_fd(struct fm_event *ev, struct task_struct *task, long fd)
+/* The file open as fd in task, or NULL. */
+static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds;
 	struct file *f = NULL;
 
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds)) {
-		ev->path_flags |= FM_PATH_NONE;
-		return;
-	}
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
 	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd) || !f) {
-		ev->path_flags |= FM_PATH_NONE;
-		return;
+	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd))
+		return NULL;
+	return f;
+}
+
+/* A segment with the path of the file open as fd in task. */
+static __always_inline void seg_walk_fd(struct fm_event *ev, __u8 role, struct task_struct *task, long fd)
+{
+	struct file *f = fd_file(task, fd);
+	long at;
+
+	if (f) {
+		seg_walk(ev, role, task, &f->f_path);
+	} else if ((at = seg_begin(ev)) >= 0) {
+		seg_end(ev, role, 0, FM_SEG_MISSING);
 	}
-	path_encode(ev, task, &f->f_path);
+}
+
+/* A segment with the cwd of task. */
+static __always_inline void seg_walk_cwd(struct fm_event *ev, __u8 role, struct task_struct *task)
+{
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+
+	seg_walk(ev, role, task, &fs->pwd);
+}
+
+/* A string segment from user (user=1) or kernel memory; the data offset of
+ * its bytes, or -1 if it could not be read. */
+static __always_inline long seg_str(struct fm_event *ev, __u8 role, const void *str, int user)
+{
+	long at = seg_begin(ev);
+	long n;
+
+	if (at < 0)
+		return -1;
+	if (user)
+		n = bpf_probe_read_user_str(ev->data + (at & FM_DATA_MASK), FM_PATH_MAX, str);
+	else
+		n = bpf_probe_read_kernel_str(ev->data + (at & FM_DATA_MASK), FM_PATH_MAX, str);
+	if (n <= 0) {
+		seg_end(ev, role, 0, FM_SEG_UNREADABLE);
+		return -1;
+	}
+	seg_end(ev, role, n, 0);
+	return at;
+}
+
+/* A path argument and, if relative, the walk of its base (cwd or dirfd). */
+static __always_inline void seg_name_at(struct fm_event *ev, struct task_struct *task, long dirfd,
+					const char *name)
+{
+	long at = seg_str(ev, FM_SEG_NAME, name, 1);
+
+	if (at < 0 || ev->data[at & FM_DATA_MASK] == '/')
+		return;
+	if ((int)dirfd == AT_FDCWD)
+		seg_walk_cwd(ev, FM_SEG_BASE, task);
+	else
+		seg_walk_fd(ev, FM_SEG_DIRFD, task, (int)dirfd);
 }
 
 #endif /* FILEMOND_PATH_BPF_H */

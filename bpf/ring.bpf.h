@@ -28,18 +28,30 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
-/* One record under construction per CPU; room for a whole name past the end. */
+/*
+ * One record under construction per CPU; masked offsets always land inside.
+ * Too big for a per-CPU array (32 KiB cap), so a plain array indexed by CPU,
+ * sized to the CPU count at load.  Safe: these hooks run in process
+ * context with migration disabled and never nest on one CPU.
+ */
 union scratch {
 	struct fm_event ev;
-	char bytes[FM_EVENT_HDR_SIZE + FM_PATH_MAX + FM_NAME_MAX];
+	char bytes[FM_EVENT_HDR_SIZE + FM_DATA_MASK + 1 + FM_PATH_MAX];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* set at load time: number of possible CPUs */
 	__type(key, __u32);
 	__type(value, union scratch);
 } scratch SEC(".maps");
+
+static __always_inline union scratch *scratch_get(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
 
 /* Bytes waiting in the ring above which a record wakes the consumer. */
 const volatile __u64 wakeup_bytes = 256 << 10;
@@ -56,14 +68,14 @@ static __always_inline void count_lost(struct fm_session *s, __u32 kind)
 
 static __always_inline struct fm_event *event_begin(__u8 kind, __u32 session, __u32 pid, __u32 aux)
 {
-	__u32 zero = 0;
-	union scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	union scratch *sc = scratch_get();
 
 	if (!sc)
 		return NULL;
 	sc->ev.kind = kind;
-	sc->ev.path_flags = 0;
-	sc->ev.path_len = 0;
+	sc->ev.nseg = 0;
+	sc->ev.flags = 0;
+	sc->ev.len = 0;
 	sc->ev.session = session;
 	sc->ev.pid = pid;
 	sc->ev.aux = aux;
@@ -72,18 +84,18 @@ static __always_inline struct fm_event *event_begin(__u8 kind, __u32 session, __
 
 static __always_inline void event_submit(struct fm_event *ev, struct fm_session *s)
 {
-	__u64 len = ev->path_len;
+	__u64 len = ev->len;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (len > FM_PATH_MAX)
-		len = FM_PATH_MAX;
+	if (len > FM_DATA_MAX)
+		len = FM_DATA_MAX;
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, ev, FM_EVENT_HDR_SIZE + len, flags))
 		count_lost(s, FM_LOST_RING);
 }
 
-/* A record with no path (F, X). */
+/* A record with no path (F, X, io_uring). */
 static __always_inline void emit_plain(struct fm_session *s, __u8 kind, __u32 session, __u32 pid, __u32 aux)
 {
 	struct fm_event *ev = event_begin(kind, session, pid, aux);

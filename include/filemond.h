@@ -33,37 +33,82 @@ typedef uint64_t fm_u64;
 /* Sessions one BPF instance can serve at once (slot 0 is the CLI's own). */
 #define FM_MAX_SESSIONS 64
 
-/* Record kinds, one per filemon letter the kernel side produces. */
+/* Record kinds the kernel side produces. */
 enum fm_kind {
-	FM_FORK = 1, /* F parent child */
-	FM_EXEC = 2, /* E pid path */
+	FM_FORK = 1, /* F parent child; aux = child pid */
+	FM_EXEC = 2, /* E pid path (and the interpreter of a #! script) */
 	FM_EXIT = 3, /* X pid status signal; aux = raw wait status */
 	FM_OPEN = 4, /* R and/or W pid path; aux = open flags */
-};
-
-/* fm_event.path_flags: why a path is not whole. */
-enum fm_path_flag {
-	FM_PATH_TRUNCATED = 1, /* longer than FM_PATH_MAX or too many components */
-	FM_PATH_UNREADABLE = 2, /* a kernel read failed mid-walk */
-	FM_PATH_NONE = 4, /* no file behind the fd / no exec file */
+	FM_CHDIR = 5, /* C pid dir */
+	FM_UNLINK = 6, /* D pid path; aux = 1 for a directory */
+	FM_RENAME = 7, /* M pid 'old' 'new' */
+	FM_LINK = 8, /* L pid 'from' 'to' (hard link) */
+	FM_SYMLINK = 9, /* L pid 'text' 'to' */
+	FM_IOURING = 10, /* the process submitted io_uring work */
+	FM_NKINDS,
 };
 
 /*
- * One ring-buffer record.  The path is sent leaf first, as NUL-terminated
- * components ("hello.c\0src\0home\0" for /home/src/hello.c): the kernel
- * walks dentries child to parent and appends, userspace reverses.  That
- * keeps the BPF walk a forward-only, bounded copy.  path_len counts the
- * encoded bytes; an empty encoding with no flags is the root "/".
+ * A record's paths travel as segments, each a struct fm_seg header and
+ * len bytes, the next one starting at the following 4-byte boundary.  The
+ * role says what the bytes are:
+ *
+ *   FILE    the file the call reached (the opened fd, the executed file,
+ *           the new cwd), walked in the kernel: absolute and resolved
+ *   NAME    a path argument as the caller wrote it (NUL-terminated)
+ *   BASE    what a relative NAME before it is relative to: the cwd...
+ *   DIRFD   ...or a real directory fd (filemon's "A" case)
+ *   INTERP  the interpreter name of a #! script (NUL-terminated)
+ *   TEXT    a symlink's contents as written (NUL-terminated)
+ *
+ * Walked paths are encoded leaf first as NUL-terminated names
+ * ("hello.c\0src\0home\0" for /home/src/hello.c): the kernel walks child to
+ * parent and appends; userspace reverses.  An empty walk is "/".
  */
+enum fm_seg_role {
+	FM_SEG_FILE = 1,
+	FM_SEG_NAME = 2,
+	FM_SEG_BASE = 3,
+	FM_SEG_DIRFD = 4,
+	FM_SEG_INTERP = 5,
+	FM_SEG_TEXT = 6,
+};
+
+/* fm_seg.flags: why a segment is not whole. */
+enum fm_seg_flag {
+	FM_SEG_TRUNCATED = 1, /* longer than FM_PATH_MAX, or too deep */
+	FM_SEG_UNREADABLE = 2, /* a read failed mid-way */
+	FM_SEG_MISSING = 4, /* no file behind the fd */
+};
+
+struct fm_seg {
+	fm_u8 role; /* enum fm_seg_role */
+	fm_u8 flags; /* enum fm_seg_flag */
+	fm_u16 len; /* bytes that follow */
+};
+
+/* fm_event.flags */
+enum fm_event_flag {
+	FM_EV_TOO_BIG = 1, /* a segment did not fit and was left out */
+};
+
 struct fm_event {
 	fm_u8 kind; /* enum fm_kind */
-	fm_u8 path_flags; /* enum fm_path_flag */
-	fm_u16 path_len; /* bytes of path[] in use */
+	fm_u8 nseg; /* segments in data[] */
+	fm_u16 flags; /* enum fm_event_flag */
 	fm_u32 session; /* session slot */
 	fm_u32 pid; /* thread-group id of the acting process */
-	fm_u32 aux; /* child pid, wait status or open flags */
-	char path[]; /* FM_PATH_MAX bytes at most */
+	fm_u32 aux; /* child pid, wait status, open flags... */
+	fm_u32 len; /* bytes of data[] in use */
+	fm_u32 pad;
+	char data[];
 };
+
+/* Room for a record's segments: two paths, each a name and a base walk. */
+#define FM_SEG_MAX (4 + FM_PATH_MAX)
+#define FM_DATA_MAX (5 * FM_SEG_MAX)
+/* Segment offsets are masked with this for the verifier; > FM_DATA_MAX. */
+#define FM_DATA_MASK 32767
 
 /* Session slot states (fm_session.state). */
 enum fm_session_state {
@@ -96,6 +141,12 @@ struct fm_session {
 struct fm_tracee {
 	fm_u32 session; /* slot in sessions[] */
 	fm_u32 gen; /* slot generation when attached */
+	fm_u32 flags; /* enum fm_tracee_flag */
+	fm_u32 pad;
+};
+
+enum fm_tracee_flag {
+	FM_TRACEE_IOURING_SEEN = 1, /* its io_uring use was reported */
 };
 
 /* Indices of the per-CPU loss counters (map "lost"). */
@@ -105,16 +156,19 @@ enum fm_lost_kind {
 	FM_LOST_NKINDS = 2,
 };
 
-#define FM_EVENT_HDR_SIZE 16
-#define FM_EVENT_MAX_SIZE (FM_EVENT_HDR_SIZE + FM_PATH_MAX)
+#define FM_EVENT_HDR_SIZE 24
 
 _Static_assert(sizeof(struct fm_event) == FM_EVENT_HDR_SIZE, "fm_event header layout");
-_Static_assert(__builtin_offsetof(struct fm_event, path) == FM_EVENT_HDR_SIZE, "fm_event path offset");
+_Static_assert(__builtin_offsetof(struct fm_event, data) == FM_EVENT_HDR_SIZE, "fm_event data offset");
 _Static_assert(__builtin_offsetof(struct fm_event, pid) == 8, "fm_event pid offset");
+_Static_assert(__builtin_offsetof(struct fm_event, len) == 16, "fm_event len offset");
+_Static_assert(sizeof(struct fm_seg) == 4, "fm_seg layout");
 _Static_assert(sizeof(struct fm_session) == 24, "fm_session layout");
 _Static_assert(__builtin_offsetof(struct fm_session, lost) == 16, "fm_session lost offset");
-_Static_assert(sizeof(struct fm_tracee) == 8, "fm_tracee layout");
+_Static_assert(sizeof(struct fm_tracee) == 16, "fm_tracee layout");
 _Static_assert((FM_MAX_SESSIONS & (FM_MAX_SESSIONS - 1)) == 0, "session index is masked");
 _Static_assert((FM_PATH_MAX & (FM_PATH_MAX - 1)) == 0, "path offset is masked");
+_Static_assert(FM_DATA_MAX < FM_DATA_MASK && ((FM_DATA_MASK + 1) & FM_DATA_MASK) == 0, "data offsets are masked");
+_Static_assert(FM_SEG_MAX <= 0xffff, "fm_seg.len holds a segment");
 
 #endif /* FILEMOND_H */

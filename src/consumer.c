@@ -2,9 +2,17 @@
 /*
  * consumer.c - decode ring records and write them as filemon lines.
  *
- * Runs in one thread.  The callback validates every record (a malformed
- * one is counted, never trusted) and always returns 0: a negative return
- * would make libbpf stop consuming mid-ring.
+ * Runs in one thread.  Every record is validated (a malformed one is
+ * counted, never trusted) and the callback always returns 0: a negative
+ * return would make libbpf stop consuming mid-ring.
+ *
+ * Which records a kernel record becomes:
+ *   open   [A rel] then R/W of the name it was opened by, then R/W of the
+ *          file reached if that differs (a symlink on the way): a build
+ *          sees both the link it named and the file it got
+ *   exec   E of the name it was run by; E of the #! interpreter's name;
+ *          E of the file executed if that differs
+ *   chdir  C of the new cwd; unlink/rmdir D; rename M; link, symlink L
  */
 #include "consumer.h"
 
@@ -17,48 +25,174 @@
 #include "path.h"
 #include "tracer.h"
 
-static const char kind_letter[] = { [FM_FORK] = 'F', [FM_EXEC] = 'E', [FM_EXIT] = 'X', [FM_OPEN] = 'R' };
+static const char kind_letter[FM_NKINDS] = {
+	[FM_FORK] = 'F', [FM_EXEC] = 'E',   [FM_EXIT] = 'X', [FM_OPEN] = 'R',    [FM_CHDIR] = 'C',
+	[FM_UNLINK] = 'D', [FM_RENAME] = 'M', [FM_LINK] = 'L', [FM_SYMLINK] = 'L', [FM_IOURING] = '#',
+};
 
-/* The path of ev, or NULL after noting in the log why it is not whole. */
-static const char *event_path(struct consumer *c, struct filemon_log *log, const struct fm_event *ev)
+static const char *seg_problem(const struct fm_seg *h)
 {
-	const char *why = NULL;
-
-	if (ev->path_flags & FM_PATH_TRUNCATED)
-		why = "path longer than PATH_MAX";
-	else if (ev->path_flags & FM_PATH_UNREADABLE)
-		why = "path unreadable in the kernel";
-	else if (ev->path_flags & FM_PATH_NONE)
-		why = "no file";
-	else if (path_decode(ev->path, ev->path_len, c->path, sizeof(c->path)) < 0)
-		why = "malformed path";
-	if (!why)
-		return c->path;
-	log_unresolved(log, kind_letter[ev->kind], (pid_t)ev->pid, why);
+	if (h->flags & FM_SEG_TRUNCATED)
+		return "path longer than PATH_MAX";
+	if (h->flags & FM_SEG_UNREADABLE)
+		return "path unreadable in the kernel";
+	if (h->flags & FM_SEG_MISSING)
+		return "no file behind the descriptor";
 	return NULL;
 }
 
-static void write_event(struct consumer *c, struct filemon_log *log, const struct fm_event *ev)
+/* A NUL-terminated string segment, or NULL. */
+static const char *seg_string(const struct fm_seg *h, const char *bytes)
 {
-	const char *path;
+	return h->len > 0 && bytes[h->len - 1] == '\0' ? bytes : NULL;
+}
 
-	switch (ev->kind) {
-	case FM_FORK:
-		log_fork(log, (pid_t)ev->pid, (pid_t)ev->aux);
-		break;
-	case FM_EXIT:
-		log_exit(log, (pid_t)ev->pid, ev->aux);
-		break;
-	case FM_EXEC:
-		if ((path = event_path(c, log, ev)))
-			log_exec(log, (pid_t)ev->pid, path);
-		break;
-	case FM_OPEN:
-		if ((path = event_path(c, log, ev)))
-			log_open(log, (pid_t)ev->pid, ev->aux, path);
-		break;
+/* Apply one segment; the name index advances at each NAME. */
+static int apply_segment(struct record_paths *rp, const struct fm_event *ev, const struct fm_seg *h,
+			 const char *bytes, int *k, const char **raw)
+{
+	const char *problem = seg_problem(h);
+
+	if (h->role == FM_SEG_NAME && ++*k >= 2)
+		return -1;
+	if (problem) {
+		/* fexecve of a close-on-exec fd: the fd is gone, the file is known. */
+		if (!(ev->kind == FM_EXEC && h->role == FM_SEG_DIRFD))
+			rp->why = problem;
+		return 0;
+	}
+	switch (h->role) {
+	case FM_SEG_FILE:
+		if (path_decode(bytes, h->len, rp->file_buf, sizeof(rp->file_buf)) < 0)
+			return -1;
+		rp->file = rp->file_buf;
+		return 0;
+	case FM_SEG_NAME:
+		raw[*k] = seg_string(h, bytes);
+		if (!raw[*k])
+			return -1;
+		if (raw[*k][0] == '/' && path_join("", raw[*k], rp->named_buf[*k], sizeof(rp->named_buf[0])) >= 0)
+			rp->named[*k] = rp->named_buf[*k];
+		return 0;
+	case FM_SEG_BASE:
+	case FM_SEG_DIRFD:
+		if (*k < 0 || !raw[*k] || path_decode(bytes, h->len, rp->base_buf, sizeof(rp->base_buf)) < 0)
+			return -1;
+		if (ev->kind == FM_EXEC && strncmp(raw[*k], "/dev/fd/", 8) == 0) {
+			/* execveat(dirfd, name) and fexecve run "/dev/fd/N[/name]" */
+			const char *rest = strchr(raw[*k] + 8, '/');
+
+			raw[*k] = rest ? rest + 1 : "";
+		} else if (h->role == FM_SEG_DIRFD) {
+			rp->dirfd_rel[*k] = raw[*k];
+		}
+		if (path_join(rp->base_buf, raw[*k], rp->named_buf[*k], sizeof(rp->named_buf[0])) < 0)
+			rp->why = "path longer than PATH_MAX";
+		else
+			rp->named[*k] = rp->named_buf[*k];
+		return 0;
+	case FM_SEG_INTERP:
+		return (rp->interp = seg_string(h, bytes)) ? 0 : -1;
+	case FM_SEG_TEXT:
+		return (rp->text = seg_string(h, bytes)) ? 0 : -1;
 	default:
-		c->malformed++;
+		return -1;
+	}
+}
+
+int record_paths_decode(struct record_paths *rp, const struct fm_event *ev, size_t size)
+{
+	const char *raw[2] = { NULL, NULL };
+	size_t off = 0;
+	int k = -1;
+
+	rp->file = rp->interp = rp->text = rp->why = NULL;
+	rp->named[0] = rp->named[1] = rp->dirfd_rel[0] = rp->dirfd_rel[1] = NULL;
+	if (size < FM_EVENT_HDR_SIZE || ev->len > size - FM_EVENT_HDR_SIZE)
+		return -1;
+	for (int i = 0; i < ev->nseg; i++) {
+		const struct fm_seg *h = (const void *)(ev->data + off);
+
+		if (off + sizeof(*h) > ev->len || h->len > ev->len - off - sizeof(*h))
+			return -1;
+		if (apply_segment(rp, ev, h, ev->data + off + sizeof(*h), &k, raw))
+			return -1;
+		off += sizeof(*h) + ((h->len + 3u) & ~3u);
+	}
+	if (ev->flags & FM_EV_TOO_BIG)
+		rp->why = "paths too long for one record";
+	/* A relative name whose base did not come: not absolute, not written. */
+	for (int i = 0; i <= k && i < 2; i++)
+		if (raw[i] && !rp->named[i] && !rp->why && ev->kind != FM_EXEC)
+			rp->why = "no base directory for a relative path";
+	return 0;
+}
+
+static int differs(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) != 0;
+}
+
+static void write_open(struct filemon_log *log, const struct fm_event *ev, const struct record_paths *rp)
+{
+	if (rp->dirfd_rel[0])
+		log_path(log, 'A', (pid_t)ev->pid, rp->dirfd_rel[0]);
+	if (rp->named[0])
+		log_open(log, (pid_t)ev->pid, ev->aux, rp->named[0]);
+	if (!rp->named[0] || differs(rp->file, rp->named[0]))
+		log_open(log, (pid_t)ev->pid, ev->aux, rp->file);
+}
+
+static void write_exec(struct filemon_log *log, const struct fm_event *ev, const struct record_paths *rp)
+{
+	const char *named = rp->named[0] ? rp->named[0] : rp->file;
+
+	log_path(log, 'E', (pid_t)ev->pid, named);
+	if (rp->interp && rp->interp[0] == '/' && differs(rp->interp, named) && differs(rp->interp, rp->file))
+		log_path(log, 'E', (pid_t)ev->pid, rp->interp);
+	if (differs(rp->file, named))
+		log_path(log, 'E', (pid_t)ev->pid, rp->file);
+}
+
+/* The paths each kind needs, present?  (why is set for those not whole.) */
+static int has_paths(const struct fm_event *ev, const struct record_paths *rp)
+{
+	switch (ev->kind) {
+	case FM_OPEN:
+	case FM_EXEC:
+	case FM_CHDIR:
+		return rp->file != NULL;
+	case FM_UNLINK:
+		return rp->named[0] != NULL;
+	case FM_RENAME:
+	case FM_LINK:
+		return rp->named[0] && rp->named[1];
+	case FM_SYMLINK:
+		return rp->text && rp->named[0];
+	default:
+		return 1;
+	}
+}
+
+void record_write(struct filemon_log *log, const struct fm_event *ev, const struct record_paths *rp)
+{
+	pid_t pid = (pid_t)ev->pid;
+
+	if (rp->why || !has_paths(ev, rp)) {
+		log_unresolved(log, kind_letter[ev->kind], pid, rp->why ? rp->why : "path missing");
+		return;
+	}
+	switch (ev->kind) {
+	case FM_FORK: log_fork(log, pid, (pid_t)ev->aux); break;
+	case FM_EXIT: log_exit(log, pid, ev->aux); break;
+	case FM_OPEN: write_open(log, ev, rp); break;
+	case FM_EXEC: write_exec(log, ev, rp); break;
+	case FM_CHDIR: log_path(log, 'C', pid, rp->file); break;
+	case FM_UNLINK: log_path(log, 'D', pid, rp->named[0]); break;
+	case FM_RENAME: log_pair(log, 'M', pid, rp->named[0], rp->named[1]); break;
+	case FM_LINK: log_pair(log, 'L', pid, rp->named[0], rp->named[1]); break;
+	case FM_SYMLINK: log_pair(log, 'L', pid, rp->text, rp->named[0]); break;
+	case FM_IOURING: log_iouring(log, pid); break;
 	}
 }
 
@@ -68,13 +202,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 	const struct fm_event *ev = data;
 	struct filemon_log *log;
 
-	if (size < FM_EVENT_HDR_SIZE || ev->path_len > size - FM_EVENT_HDR_SIZE || ev->session >= FM_MAX_SESSIONS) {
+	if (size < FM_EVENT_HDR_SIZE || ev->session >= FM_MAX_SESSIONS || ev->kind == 0 || ev->kind >= FM_NKINDS ||
+	    record_paths_decode(&c->paths, ev, size)) {
 		c->malformed++;
 		return 0;
 	}
 	log = c->logs[ev->session];
 	if (log) /* no log: the session closed while this was queued */
-		write_event(c, log, ev);
+		record_write(log, ev, &c->paths);
 	return 0;
 }
 

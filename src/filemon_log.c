@@ -12,7 +12,7 @@
 
 #define FILEMON_VERSION 5
 
-int open_records(unsigned int flags)
+int open_records(unsigned long long flags)
 {
 	switch (flags & O_ACCMODE) {
 	case O_RDONLY:
@@ -36,36 +36,66 @@ void log_fork(struct filemon_log *log, pid_t parent, pid_t child)
 	log->records++;
 }
 
-void log_exec(struct filemon_log *log, pid_t pid, const char *path)
-{
-	fprintf(log->fp, "E %d %s\n", (int)pid, path);
-	log->records++;
-}
-
 void log_exit(struct filemon_log *log, pid_t pid, unsigned int wait_status)
 {
 	fprintf(log->fp, "X %d %u %u\n", (int)pid, (wait_status >> 8) & 0xff, wait_status & 0x7f);
 	log->records++;
 }
 
-void log_open(struct filemon_log *log, pid_t pid, unsigned int flags, const char *path)
+/* Write path with the escaping rule above; quote also escapes '\''. */
+static void put_path(struct filemon_log *log, const char *path, int quote)
+{
+	int escaped = 0;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\' || (quote && *p == '\'')) {
+			fprintf(log->fp, "\\%03o", *p);
+			escaped = 1;
+		} else {
+			putc(*p, log->fp);
+		}
+	}
+	log->escaped += (unsigned long long)escaped;
+}
+
+void log_path(struct filemon_log *log, char letter, pid_t pid, const char *path)
+{
+	fprintf(log->fp, "%c %d ", letter, (int)pid);
+	put_path(log, path, 0);
+	putc('\n', log->fp);
+	log->records++;
+}
+
+void log_open(struct filemon_log *log, pid_t pid, unsigned long long flags, const char *path)
 {
 	int r = open_records(flags);
 
-	if (r & OPEN_R) {
-		fprintf(log->fp, "R %d %s\n", (int)pid, path);
-		log->records++;
-	}
-	if (r & OPEN_W) {
-		fprintf(log->fp, "W %d %s\n", (int)pid, path);
-		log->records++;
-	}
+	if (r & OPEN_R)
+		log_path(log, 'R', pid, path);
+	if (r & OPEN_W)
+		log_path(log, 'W', pid, path);
+}
+
+void log_pair(struct filemon_log *log, char letter, pid_t pid, const char *a, const char *b)
+{
+	fprintf(log->fp, "%c %d '", letter, (int)pid);
+	put_path(log, a, 1);
+	fputs("' '", log->fp);
+	put_path(log, b, 1);
+	fputs("'\n", log->fp);
+	log->records++;
 }
 
 void log_unresolved(struct filemon_log *log, char letter, pid_t pid, const char *why)
 {
 	fprintf(log->fp, "# unresolved %c %d: %s\n", letter, (int)pid, why);
 	log->unresolved++;
+}
+
+void log_iouring(struct filemon_log *log, pid_t pid)
+{
+	fprintf(log->fp, "# io_uring %d: file operations submitted through io_uring are not recorded\n", (int)pid);
+	log->iouring++;
 }
 
 void log_lost(struct filemon_log *log, unsigned long long lost)

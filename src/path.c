@@ -32,3 +32,39 @@ int path_decode(const char *enc, size_t len, char *out, size_t outsz)
 	out[o] = '\0';
 	return (int)o;
 }
+
+/* Append the components of s to out at *o, folding "." and empty ones. */
+static int append_components(const char *s, char *out, size_t outsz, size_t *o)
+{
+	while (*s) {
+		size_t n = strcspn(s, "/");
+
+		if (n > 0 && !(n == 1 && s[0] == '.')) {
+			if (*o + 1 + n + 1 > outsz)
+				return -1;
+			out[(*o)++] = '/';
+			memcpy(out + *o, s, n);
+			*o += n;
+		}
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	return 0;
+}
+
+int path_join(const char *base, const char *name, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	if (outsz < 2)
+		return -1;
+	if (name[0] != '/' && append_components(base, out, outsz, &o))
+		return -1;
+	if (append_components(name, out, outsz, &o))
+		return -1;
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return (int)o;
+}

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +44,13 @@ static bool is_classic_tp(const struct bpf_program *p)
 /* Tracepoint ids for the classic programs; those the kernel lacks are not loaded. */
 static int resolve_tracepoints(struct tracer *t, int *ids)
 {
-	const char *names[16];
+	const char *names[TRACER_MAX_PROGS];
 	struct bpf_program *p;
 	size_t n = 0;
 	int err;
 
 	bpf_object__for_each_program(p, t->skel->obj) {
-		if (is_classic_tp(p) && n < 16)
+		if (is_classic_tp(p) && n < TRACER_MAX_PROGS)
 			names[n++] = bpf_program__section_name(p) + strlen(TP_PREFIX);
 	}
 	err = tracefs_event_ids(names, ids, n);
@@ -107,7 +108,7 @@ static int attach_all(struct tracer *t, const int *ids)
 		if (!bpf_program__autoload(p))
 			continue;
 		link = classic ? attach_classic_tp(p, id) : bpf_program__attach(p);
-		if (!link || t->nlinks == (int)(sizeof(t->links) / sizeof(t->links[0]))) {
+		if (!link || t->nlinks == TRACER_MAX_PROGS) {
 			fm_error("cannot attach %s: %s", bpf_program__section_name(p), strerror(errno));
 			bpf_link__destroy(link);
 			return -1;
@@ -127,7 +128,7 @@ static void explain_load_error(int err)
 
 int tracer_open(struct tracer *t, const struct tracer_opts *o)
 {
-	int ids[16];
+	int ids[TRACER_MAX_PROGS];
 
 	memset(t, 0, sizeof(*t));
 	verbose_libbpf = o->verbose;
@@ -138,7 +139,8 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 		return -1;
 	}
 	if (bpf_map__set_max_entries(t->skel->maps.events, (unsigned int)o->ring_size) ||
-	    bpf_map__set_max_entries(t->skel->maps.tracees, o->max_procs)) {
+	    bpf_map__set_max_entries(t->skel->maps.tracees, o->max_procs) ||
+	    bpf_map__set_max_entries(t->skel->maps.scratch, (unsigned int)libbpf_num_possible_cpus())) {
 		fm_error("cannot size BPF maps: %s", strerror(errno));
 		goto fail;
 	}
@@ -195,6 +197,28 @@ static void keep_only_bpf_fds(void)
 	closedir(d);
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/* Destroy links from parallel threads, so their grace periods overlap. */
+static void destroy_links_parallel(struct tracer *t)
+{
+	pthread_t th[TRACER_MAX_PROGS];
+	int started[TRACER_MAX_PROGS] = { 0 };
+
+	for (int i = 0; i < t->nlinks; i++)
+		started[i] = pthread_create(&th[i], NULL, destroy_link, t->links[i]) == 0;
+	for (int i = 0; i < t->nlinks; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			bpf_link__destroy(t->links[i]);
+	}
+}
+
 /*
  * Detaching a classic tracepoint waits for an RCU grace period, about
  * 75 ms each here, one after another.  A forked child inherits the link
@@ -213,8 +237,7 @@ void tracer_close(struct tracer *t)
 	if (pid == 0) {
 		setsid();
 		keep_only_bpf_fds();
-		for (int i = 0; i < t->nlinks; i++)
-			bpf_link__destroy(t->links[i]);
+		destroy_links_parallel(t);
 		_exit(0);
 	}
 	if (pid > 0) {

@@ -13,10 +13,13 @@ struct tracer_opts {
 	bool verbose; /* show libbpf's messages */
 };
 
+/* The most BPF programs the object has (checked at open). */
+#define TRACER_MAX_PROGS 32
+
 /* The loaded and attached BPF programs: one per filemond process. */
 struct tracer {
 	struct filemond_bpf *skel;
-	struct bpf_link *links[16];
+	struct bpf_link *links[TRACER_MAX_PROGS];
 	int nlinks;
 };
 

@@ -73,14 +73,11 @@ setup() {
 }
 
 @test "no BPF programs or tracefs mounts are left behind" {
-	before=$(filemond_prog_count)
+	wait_no_filemond_progs # earlier tests' detachers
 	mounts=$(grep -c tracefs /proc/self/mountinfo || true)
 	"$FILEMOND" -o "$LOG" -- true
-	for _ in $(seq 50); do
-		[ "$(filemond_prog_count)" -le "$before" ] && break
-		sleep 0.1
-	done
-	assert_equal "$(filemond_prog_count)" "$before"
+	wait_no_filemond_progs
+	assert_equal "$(filemond_prog_count)" 0
 	assert_equal "$(grep -c tracefs /proc/self/mountinfo || true)" "$mounts"
 }
 

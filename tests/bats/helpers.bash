@@ -77,3 +77,11 @@ records_of() {
 filemond_prog_count() {
 	bpftool prog show 2>/dev/null | grep -cE ' name (on_fork|on_exec|on_exit|sys_exit_open[a-z0-9]*|sys_exit_creat) ' || true
 }
+
+# Wait (up to 10 s) until no filemond BPF program is loaded.
+wait_no_filemond_progs() {
+	for _ in $(seq 100); do
+		[ "$(filemond_prog_count)" -eq 0 ] && return 0
+		sleep 0.1
+	done
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Coreutils traced by filemond and by strace: the same opens and execs.
-# strace -y prints the path behind each returned fd, so its view is
-# absolute and resolved like filemond's; R/W come from the flags text.
+# strace -y prints the path behind each returned fd (the file reached);
+# the name as passed is made absolute from strace's own chdir and fork
+# records; R/W come from the flags text (strace_view.awk).
 
 setup() {
 	load helpers
@@ -11,22 +12,12 @@ setup() {
 	cd "$D"
 }
 
-# Records "L path" (no pids) that strace saw, sorted.
+# Records "L path" (no pids) that strace saw, sorted: see strace_view.awk.
 strace_view() {
-	strace -f -y -qq -e trace=open,openat,openat2,creat,execve -e status=successful \
+	strace -f -y -qq -e status=successful \
+		-e trace=open,openat,openat2,creat,execve,chdir,fchdir,clone,clone3,fork,vfork \
 		-o "$BATS_TEST_TMPDIR/st" "$@" >/dev/null 2>&1 || true
-	awk '
-		/ execve\(/ {
-			p = $0; sub(/^[^"]*"/, "", p); sub(/".*/, "", p)
-			cmd = "realpath -- \"" p "\""; cmd | getline rp; close(cmd)
-			print "E " rp; next
-		}
-		/= [0-9]+</ {
-			p = $0; sub(/.*= [0-9]+</, "", p); sub(/>$/, "", p)
-			if ($0 ~ /O_RDWR/) { print "R " p; print "W " p }
-			else if ($0 ~ /O_WRONLY/ || $0 ~ / creat\(/) print "W " p
-			else print "R " p
-		}' "$BATS_TEST_TMPDIR/st" | sort
+	awk -v cwd="$(pwd -P)" -f "$BATS_TEST_DIRNAME/strace_view.awk" "$BATS_TEST_TMPDIR/st" | sort
 }
 
 # The same from filemond's log.

@@ -33,7 +33,7 @@ static void write_header(struct filemon_log *log)
 static void write_records(struct filemon_log *log)
 {
 	log_fork(log, 10, 11);
-	log_exec(log, 11, "/usr/bin/cc");
+	log_path(log, 'E', 11, "/usr/bin/cc");
 	log_open(log, 11, O_RDONLY, "/src/a.c");
 	log_open(log, 11, O_WRONLY | O_CREAT | O_TRUNC, "/obj/a.o");
 	log_open(log, 11, O_RDWR, "/obj/a.tmp");
@@ -49,6 +49,21 @@ static void write_trailer(struct filemon_log *log)
 	log_lost(log, 0); /* nothing lost: no line */
 	log_lost(log, 42);
 	log_trailer(log, &tv);
+}
+
+static void write_named_records(struct filemon_log *log)
+{
+	log_path(log, 'C', 5, "/src/sub");
+	log_path(log, 'D', 5, "/tmp/junk");
+	log_path(log, 'A', 5, "bar.h");
+	log_pair(log, 'M', 5, "/obj/foo.o.tmp", "/obj/foo.o");
+	log_pair(log, 'L', 5, "../lib/x", "/obj/x");
+}
+
+static void write_escaped(struct filemon_log *log)
+{
+	log_path(log, 'R', 6, "/a b/new\nline/tab\t/back\\slash/it's/\x7f/\xc3\xa9");
+	log_pair(log, 'M', 6, "/q'uote", "/sp ace");
 }
 
 static void write_unresolved(struct filemon_log *log)
@@ -93,6 +108,23 @@ static void test_writer(void)
 	CHECK_STR(s, "# lost 42 events\n# Stop 1763700001.999999\n# Bye bye\n");
 	free(s);
 
+	s = capture(write_named_records, &log);
+	CHECK_STR(s, "C 5 /src/sub\n"
+		     "D 5 /tmp/junk\n"
+		     "A 5 bar.h\n"
+		     "M 5 '/obj/foo.o.tmp' '/obj/foo.o'\n"
+		     "L 5 '../lib/x' '/obj/x'\n");
+	CHECK(log.records == 5 && log.escaped == 0);
+	free(s);
+
+	/* Control bytes and '\\' as \ooo; quotes too inside M/L; the rest raw. */
+	s = capture(write_escaped, &log);
+	CHECK_STR(s, "R 6 /a b/new\\012line/tab\\011/back\\134slash/it's/\\177/\xc3\xa9\n"
+		     "M 6 '/q\\047uote' '/sp ace'\n");
+	CHECK(log.escaped == 2);
+	check_no_empty_lines(s);
+	free(s);
+
 	s = capture(write_unresolved, &log);
 	CHECK_STR(s, "# unresolved R 7: path longer than PATH_MAX\n");
 	CHECK(log.unresolved == 1 && log.records == 0);
@@ -106,7 +138,7 @@ static void test_write_error(void)
 	CHECK(log.fp != NULL);
 	if (!log.fp)
 		return;
-	log_exec(&log, 1, "/bin/sh");
+	log_path(&log, 'E', 1, "/bin/sh");
 	CHECK(log_finish(&log) < 0); /* a full disk is reported, not ignored */
 	fclose(log.fp);
 }
@@ -131,10 +163,31 @@ static void test_path_decode(void)
 	CHECK(path_decode("hello.c\0src\0", 12, out, 14) == 12);
 }
 
+static void test_path_join(void)
+{
+	char out[64];
+
+	CHECK(path_join("/work", "hello.c", out, sizeof(out)) == 13);
+	CHECK_STR(out, "/work/hello.c");
+	CHECK(path_join("/work", "/etc//passwd", out, sizeof(out)) > 0);
+	CHECK_STR(out, "/etc/passwd");
+	CHECK(path_join("/", "./a/./b/", out, sizeof(out)) > 0);
+	CHECK_STR(out, "/a/b");
+	/* ".." stays: a symlinked parent makes it mean something else. */
+	CHECK(path_join("/work/sub", "../in", out, sizeof(out)) > 0);
+	CHECK_STR(out, "/work/sub/../in");
+	CHECK(path_join("/work", "", out, sizeof(out)) > 0);
+	CHECK_STR(out, "/work");
+	CHECK(path_join("/", ".", out, sizeof(out)) == 1);
+	CHECK_STR(out, "/");
+	CHECK(path_join("/work", "a-rather-long-name", out, 20) == -1);
+}
+
 int main(void)
 {
 	test_writer();
 	test_write_error();
 	test_path_decode();
+	test_path_join();
 	return check_summary("log");
 }

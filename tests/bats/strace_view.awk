@@ -1,0 +1,64 @@
+# strace_view.awk - what filemond should log, derived from strace alone.
+# Input: strace -f -y -qq output (pids on each line); -v cwd=<start dir>.
+# Output: "L path" lines (no pids): for every successful open, R/W of the
+# name as passed (made absolute against the caller's cwd, "." folded, ".."
+# kept) and of the file reached (strace -y), if that differs; for every
+# successful exec, E of the name and of its realpath if that differs.
+
+function fold(p,    n, i, parts, out) {
+	n = split(p, parts, "/")
+	out = ""
+	for (i = 1; i <= n; i++)
+		if (parts[i] != "" && parts[i] != ".")
+			out = out "/" parts[i]
+	return out == "" ? "/" : out
+}
+function absolute(pid, name) {
+	return substr(name, 1, 1) == "/" ? fold(name) : fold(cwd_of[pid] "/" name)
+}
+function emit(letters, named, resolved,    i) {
+	for (i = 1; i <= length(letters); i++) {
+		print substr(letters, i, 1) " " named
+		if (resolved != "" && resolved != named)
+			print substr(letters, i, 1) " " resolved
+	}
+}
+function quoted_arg(s, k,    i, rest) {
+	rest = s
+	for (i = 1; i < k; i++) { sub(/^[^"]*"[^"]*"/, "", rest) }
+	sub(/^[^"]*"/, "", rest); sub(/".*/, "", rest)
+	return rest
+}
+{
+	pid = $1
+	line = $0
+	sub(/^[0-9]+ +/, "", line)
+	# join "<unfinished ...>" with its "<... resumed>"
+	if (line ~ /<unfinished \.\.\.>$/) { sub(/ <unfinished \.\.\.>$/, "", line); pending[pid] = line; next }
+	if (line ~ /^<\.\.\. [a-z0-9_]+ resumed>/) { sub(/^<\.\.\. [a-z0-9_]+ resumed>/, "", line); line = pending[pid] line }
+	if (!(pid in cwd_of)) cwd_of[pid] = cwd
+	if (line ~ /^(clone|clone3|fork|vfork)\(/ && line ~ /= [0-9]+$/) {
+		child = line; sub(/.*= /, "", child); cwd_of[child] = cwd_of[pid]; next
+	}
+	if (line ~ /^chdir\(/ && line ~ /= 0$/) { cwd_of[pid] = absolute(pid, quoted_arg(line, 1)); next }
+	if (line ~ /^fchdir\(/ && line ~ /= 0$/) { d = line; sub(/^fchdir\([0-9]+</, "", d); sub(/>.*/, "", d); cwd_of[pid] = d; next }
+	if (line ~ /^execve\(/ && line ~ /= 0$/) {
+		named = absolute(pid, quoted_arg(line, 1))
+		cmd = "realpath -- \"" named "\""; cmd | getline rp; close(cmd)
+		emit("E", named, rp); next
+	}
+	if (line ~ /^(open|openat|openat2|creat)\(/ && line ~ /= [0-9]+<.*>$/) {
+		resolved = line; sub(/.*= [0-9]+</, "", resolved); sub(/>$/, "", resolved)
+		name = quoted_arg(line, 1)
+		if (line ~ /^(openat|openat2)\(</) {   # a real dirfd, shown by -y
+			dir = line; sub(/^[a-z0-9]+\([0-9]+</, "", dir); sub(/>.*/, "", dir)
+			named = substr(name, 1, 1) == "/" ? fold(name) : fold(dir "/" name)
+		} else {
+			named = absolute(pid, name)
+		}
+		if (line ~ /O_RDWR/) letters = "RW"
+		else if (line ~ /O_WRONLY/ || line ~ /^creat\(/) letters = "W"
+		else letters = "R"
+		emit(letters, named, resolved)
+	}
+}
