@@ -32,7 +32,7 @@ OBJS       := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))
 LIB_OBJS   := $(filter-out $(BUILD)/main.o,$(OBJS))
 BPF_HDRS   := $(wildcard bpf/*.h) include/filemond.h
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-TEST_PROGS := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(wildcard tests/prog/*.c))
+TEST_PROGS := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(wildcard tests/prog/*.c)) $(BUILD)/tests/fmtest-static
 
 .PHONY: all deps demo test check-unit install clean
 .DELETE_ON_ERROR:
@@ -60,6 +60,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_OBJS) | $(BU
 
 $(BUILD)/tests/%: tests/prog/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS) -pthread $< $(LDFLAGS) -o $@
+
+# A static copy of fmtest runs inside a bare chroot.
+$(BUILD)/tests/fmtest-static: tests/prog/fmtest.c | $(BUILD)/tests
+	$(CC) $(filter-out -fsanitize%,$(CFLAGS)) -static -pthread $< -o $@
 
 deps:
 	scripts/install-deps build

@@ -47,6 +47,16 @@ static const char *seg_string(const struct fm_seg *h, const char *bytes)
 	return h->len > 0 && bytes[h->len - 1] == '\0' ? bytes : NULL;
 }
 
+/*
+ * execveat(dirfd, name) and fexecve run "/dev/fd/N[/name]": a name only
+ * the DIRFD segment that follows can make absolute.  If fd N was
+ * close-on-exec it is gone by then, and the executed file alone is logged.
+ */
+static int is_dev_fd(const struct fm_event *ev, const char *name)
+{
+	return ev->kind == FM_EXEC && strncmp(name, "/dev/fd/", 8) == 0;
+}
+
 /* Apply one segment; the name index advances at each NAME. */
 static int apply_segment(struct record_paths *rp, const struct fm_event *ev, const struct fm_seg *h,
 			 const char *bytes, int *k, const char **raw)
@@ -71,15 +81,15 @@ static int apply_segment(struct record_paths *rp, const struct fm_event *ev, con
 		raw[*k] = seg_string(h, bytes);
 		if (!raw[*k])
 			return -1;
-		if (raw[*k][0] == '/' && path_join("", raw[*k], rp->named_buf[*k], sizeof(rp->named_buf[0])) >= 0)
+		if (raw[*k][0] == '/' && !is_dev_fd(ev, raw[*k]) &&
+		    path_join("", raw[*k], rp->named_buf[*k], sizeof(rp->named_buf[0])) >= 0)
 			rp->named[*k] = rp->named_buf[*k];
 		return 0;
 	case FM_SEG_BASE:
 	case FM_SEG_DIRFD:
 		if (*k < 0 || !raw[*k] || path_decode(bytes, h->len, rp->base_buf, sizeof(rp->base_buf)) < 0)
 			return -1;
-		if (ev->kind == FM_EXEC && strncmp(raw[*k], "/dev/fd/", 8) == 0) {
-			/* execveat(dirfd, name) and fexecve run "/dev/fd/N[/name]" */
+		if (is_dev_fd(ev, raw[*k])) {
 			const char *rest = strchr(raw[*k] + 8, '/');
 
 			raw[*k] = rest ? rest + 1 : "";

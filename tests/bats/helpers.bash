@@ -59,11 +59,11 @@ assert_order() {
 			for (p in seenf) if (!(p in xs)) { print "no X for " p; bad = 1 }
 			exit bad
 		}' "$1" || fail "record order broken in $1"
-	# a child pid must not appear before its F
+	# a child's first record must not come before the F that created it
 	awk '
 		/^#/ || /^V / { next }
-		$1 == "F" { f[$3] = NR; next }
-		{ if (!($2 in seen)) { seen[$2] = NR } }
+		$1 == "F" { if (!($3 in f)) f[$3] = NR; next }
+		{ if (!($2 in seen)) seen[$2] = NR }
 		END { for (p in f) if ((p in seen) && seen[p] < f[p]) { print "pid " p " before its F"; bad = 1 }; exit bad }
 	' "$1" || fail "a child record precedes its F in $1"
 }

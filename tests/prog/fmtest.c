@@ -20,9 +20,22 @@
  *   exec:P                   exec P with the remaining operations as arguments
  *   exit:N signal:N          exit with N / die of signal N
  *   burst:D:N                create and open N files in D as fast as possible (no truth)
+ *   chdir:P fchdir:P         change directory (truth: C of getcwd())
+ *   unlink:P rmdir:P         remove (P absolute, or relative to the cwd)
+ *   unlinkat:D:N             unlinkat(dirfd of D, N)
+ *   rename:A:B link:A:B      rename(2), link(2)
+ *   renameat:D:A:B linkat:D:A:B  the *at forms, both names relative to D
+ *   symlink:T:B symlinkat:T:D:B  a symlink with text T
+ *   execveat:D:N             execveat(dirfd of D, N) with the remaining operations
+ *   fexecve:P                fexecve() of P (AT_EMPTY_PATH) with the remaining operations
+ *   handle:P                 name_to_handle_at + open_by_handle_at
+ *   reuse:OP                 a child runs OP; then a second child is forked until
+ *                            it gets the first one's pid back (ns_last_pid)
+ *   iouring                  submit one io_uring NOP
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <pthread.h>
@@ -31,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,12 +175,149 @@ static pid_t do_clone3(void)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
+/* The absolute path name denotes from the cwd (names in tests are simple). */
+static const char *abs_path(const char *name, char *buf, size_t n)
+{
+	char cwd[4096];
+
+	if (name[0] == '/')
+		return name;
+	if (!getcwd(cwd, sizeof(cwd)))
+		die("getcwd", name);
+	snprintf(buf, n, "%s/%s", strcmp(cwd, "/") ? cwd : "", name);
+	return buf;
+}
+
+/* The directory fd of D and its path, for the *at operations. */
+static int dir_fd(const char *d, char *path, size_t n)
+{
+	char link[64];
+	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ssize_t len;
+
+	if (fd < 0)
+		die("open dir", d);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, path, n - 1);
+	if (len < 0)
+		die("readlink", link);
+	path[len] = '\0';
+	return fd;
+}
+
+/* Split "a:b:c" into at most 3 fields (modifies a copy). */
+static int fields(const char *arg, char *buf, size_t n, char *f[3])
+{
+	int k = 0;
+
+	snprintf(buf, n, "%s", arg);
+	f[k++] = buf;
+	for (char *c = buf; *c && k < 3; c++)
+		if (*c == ':') {
+			*c = '\0';
+			f[k++] = c + 1;
+		}
+	return k;
+}
+
+static void cwd_truth(void)
+{
+	char cwd[4096];
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		die("getcwd", ".");
+	truth("C %d %s", getpid(), cwd);
+}
+
+static void exec_at(int dfd, const char *name, int flags, const char *truth_path)
+{
+	char **argv = all_args + next_arg - 1;
+	extern char **environ;
+
+	argv[0] = (char *)"fmtest";
+	truth("E %d %s", getpid(), truth_path);
+	syscall(SYS_execveat, dfd, name, argv, environ, flags);
+	die("execveat", name);
+}
+
+static void open_by_handle(const char *p)
+{
+	char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ], dir[4096];
+	struct file_handle *h = (void *)buf;
+	int mount_id, mfd;
+
+	h->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, p, h, &mount_id, 0))
+		die("name_to_handle_at", p);
+	mfd = dir_fd("/", dir, sizeof(dir));
+	opened(open_by_handle_at(mfd, h, O_RDONLY), "R", p);
+	close(mfd);
+}
+
+/* Fork children until one gets pid back (bounded); each runs op. */
+static void reuse_pid(const char *op)
+{
+	pid_t first = fork(), pid = -1;
+
+	run_child_op(op, first);
+	for (int tries = 0; tries < 200 && pid != first; tries++) {
+		FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+
+		if (!f)
+			die("open", "ns_last_pid");
+		fprintf(f, "%d", first - 1);
+		fclose(f);
+		pid = fork();
+		if (pid == 0) {
+			if (getpid() == first)
+				run_op(op);
+			_exit(0);
+		}
+		truth("F %d %d", getpid(), pid);
+		child_exit_truth(pid);
+	}
+	if (pid != first)
+		die("reuse", "pid never came back");
+}
+
+static void io_uring_nop(void)
+{
+	struct io_uring_params p = { 0 };
+	int fd = (int)syscall(SYS_io_uring_setup, 4, &p);
+	size_t sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	char *sq;
+	struct io_uring_sqe *sqes;
+	unsigned *tail, *array, mask, t;
+
+	if (fd < 0)
+		die("io_uring_setup", "");
+	sq = mmap(NULL, sq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(*sqes), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		    IORING_OFF_SQES);
+	if (sq == MAP_FAILED || sqes == MAP_FAILED)
+		die("mmap", "io_uring");
+	tail = (unsigned *)(sq + p.sq_off.tail);
+	array = (unsigned *)(sq + p.sq_off.array);
+	mask = *(unsigned *)(sq + p.sq_off.ring_mask);
+	t = *tail;
+	memset(&sqes[t & mask], 0, sizeof(*sqes));
+	sqes[t & mask].opcode = IORING_OP_NOP;
+	array[t & mask] = t & mask;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) != 1)
+		die("io_uring_enter", "");
+	truth("# io_uring %d", getpid());
+	close(fd);
+}
+
 #define IS(prefix) (strncmp(op, prefix ":", sizeof(prefix)) == 0 ? (arg = op + sizeof(prefix)) : NULL)
 
 static void run_op(const char *op)
 {
 	const char *arg = NULL;
+	char fb[4096], b1[4096], b2[8200], *f[3] = { NULL, NULL, NULL };
 	pthread_t th;
+	int dfd;
 
 	if (IS("open"))
 		opened(open(arg, O_RDONLY), "R", arg);
@@ -229,9 +380,71 @@ static void run_op(const char *op)
 		signal(atoi(arg), SIG_DFL);
 		kill(getpid(), atoi(arg));
 		pause();
-	} else if (IS("burst"))
+	} else if (IS("burst")) {
 		burst(arg);
-	else {
+	} else if (IS("chdir")) {
+		if (chdir(arg))
+			die("chdir", arg);
+		cwd_truth();
+	} else if (IS("fchdir")) {
+		int fd = open(arg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0 || fchdir(fd))
+			die("fchdir", arg);
+		close(fd);
+		truth("R %d %s", getpid(), abs_path(arg, b1, sizeof(b1))); /* the open of the dir */
+		cwd_truth();
+	} else if (IS("unlink") || IS("rmdir")) {
+		const char *a = abs_path(arg, b1, sizeof(b1));
+
+		if (op[0] == 'u' ? unlink(arg) : rmdir(arg))
+			die("remove", arg);
+		truth("D %d %s", getpid(), a);
+	} else if (IS("unlinkat")) {
+		fields(arg, fb, sizeof(fb), f);
+		dfd = dir_fd(f[0], b1, sizeof(b1));
+		if (unlinkat(dfd, f[1], 0))
+			die("unlinkat", arg);
+		truth("D %d %s/%s", getpid(), b1, f[1]);
+	} else if (IS("rename") || IS("link")) {
+		fields(arg, fb, sizeof(fb), f);
+		if (op[0] == 'r' ? rename(f[0], f[1]) : link(f[0], f[1]))
+			die(op, arg);
+		truth("%c %d '%s' '%s'", op[0] == 'r' ? 'M' : 'L', getpid(), abs_path(f[0], b1, sizeof(b1)),
+		      abs_path(f[1], b2, sizeof(b2)));
+	} else if (IS("renameat") || IS("linkat")) {
+		fields(arg, fb, sizeof(fb), f);
+		dfd = dir_fd(f[0], b1, sizeof(b1));
+		if (op[0] == 'r' ? syscall(SYS_renameat2, dfd, f[1], dfd, f[2], 0) : linkat(dfd, f[1], dfd, f[2], 0))
+			die(op, arg);
+		truth("%c %d '%s/%s' '%s/%s'", op[0] == 'r' ? 'M' : 'L', getpid(), b1, f[1], b1, f[2]);
+	} else if (IS("symlink")) {
+		fields(arg, fb, sizeof(fb), f);
+		if (symlink(f[0], f[1]))
+			die("symlink", arg);
+		truth("L %d '%s' '%s'", getpid(), f[0], abs_path(f[1], b1, sizeof(b1)));
+	} else if (IS("symlinkat")) {
+		fields(arg, fb, sizeof(fb), f);
+		dfd = dir_fd(f[1], b1, sizeof(b1));
+		if (symlinkat(f[0], dfd, f[2]))
+			die("symlinkat", arg);
+		truth("L %d '%s' '%s/%s'", getpid(), f[0], b1, f[2]);
+	} else if (IS("execveat")) {
+		fields(arg, fb, sizeof(fb), f);
+		dfd = dir_fd(f[0], b1, sizeof(b1));
+		snprintf(b2, sizeof(b2), "%s/%s", b1, f[1]);
+		exec_at(dfd, f[1], 0, b2);
+	} else if (IS("fexecve")) {
+		if (!realpath(arg, b1) || (dfd = open(arg, O_RDONLY)) < 0)
+			die("fexecve", arg);
+		exec_at(dfd, "", AT_EMPTY_PATH, b1);
+	} else if (IS("handle")) {
+		open_by_handle(arg);
+	} else if (IS("reuse")) {
+		reuse_pid(arg);
+	} else if (strcmp(op, "iouring") == 0) {
+		io_uring_nop();
+	} else {
 		fprintf(stderr, "fmtest: unknown operation '%s'\n", op);
 		exit(97);
 	}
