@@ -190,6 +190,8 @@ static int exit_status(const struct run *r, unsigned long long lost)
 {
 	int status = WIFSIGNALED(r->child_status) ? 128 + WTERMSIG(r->child_status) : WEXITSTATUS(r->child_status);
 
+	if (r->log.iouring)
+		fm_warn("%llu processes used io_uring: what they did through it is not in the log", r->log.iouring);
 	if (r->stop_signal)
 		return 128 + r->stop_signal;
 	if (lost || r->log.unresolved) {
