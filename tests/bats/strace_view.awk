@@ -30,11 +30,21 @@ function quoted_arg(s, k,    i, rest) {
 	return rest
 }
 {
-	pid = $1
 	line = $0
-	sub(/^[0-9]+ +/, "", line)
-	# join "<unfinished ...>" with its "<... resumed>"
-	if (line ~ /<unfinished \.\.\.>$/) { sub(/ <unfinished \.\.\.>$/, "", line); pending[pid] = line; next }
+	# Join a call strace split in two.  Its second half is "<... x resumed>"
+	# after the pid, or, with -e status=, a bare ")   = ret" line of the
+	# last call left unfinished.
+	if (line !~ /^[0-9]+ /) {
+		pid = last_unfinished
+		sub(/^\) +/, ") ", line)
+		line = pending[pid] line
+	} else {
+		pid = $1
+		sub(/^[0-9]+ +/, "", line)
+	}
+	if (line ~ /<unfinished \.\.\.>$/) {
+		sub(/ <unfinished \.\.\.>$/, "", line); pending[pid] = line; last_unfinished = pid; next
+	}
 	if (line ~ /^<\.\.\. [a-z0-9_]+ resumed>/) { sub(/^<\.\.\. [a-z0-9_]+ resumed>/, "", line); line = pending[pid] line }
 	if (!(pid in cwd_of)) cwd_of[pid] = cwd
 	if (line ~ /^(clone|clone3|fork|vfork)\(/ && line ~ /= [0-9]+$/) {
