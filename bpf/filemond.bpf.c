@@ -98,7 +98,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		count_lost(s, FM_LOST_RING);
 		return 0;
 	}
-	seg_walk(ev, FM_SEG_FILE, p, &bprm->file->f_path);
+	seg_walk(ev, FM_SEG_FILE, p, bprm->file->f_path.dentry, bprm->file->f_path.mnt);
 	at = seg_str(ev, FM_SEG_NAME, bprm->filename, 0);
 	if (at >= 0) {
 		if (ev->data[at & FM_DATA_MASK] != '/')

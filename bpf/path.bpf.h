@@ -23,12 +23,21 @@
 /* Enough iterations for FM_PATH_MAX of one-letter names plus mount hops. */
 #define WALK_MAX_STEPS (FM_PATH_MAX + 64)
 
+/*
+ * Kernel pointers are followed with direct BTF loads (fault-safe, a few ns)
+ * rather than bpf_probe_read calls (a helper call each): pointers read out
+ * of plain memory are re-typed with bpf_rdonly_cast.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define kcast(ptr, type) ((type *)bpf_rdonly_cast((const void *)(ptr), bpf_core_type_id_kernel(type)))
+
 struct walk {
 	struct dentry *dentry;
 	struct vfsmount *mnt;
 	struct dentry *mnt_root; /* cached mnt->mnt_root */
 	struct dentry *root_dentry; /* the task's root: stop there */
 	struct vfsmount *root_mnt;
+	char *buf; /* the record's data */
 	__u32 base; /* data offset of the segment's bytes */
 	__u32 off; /* bytes encoded so far */
 	__u8 flags;
@@ -56,43 +65,32 @@ static __always_inline void seg_end(struct fm_event *ev, __u8 role, __u32 len, _
 	ev->nseg++;
 }
 
-static __always_inline struct mount *real_mount(struct vfsmount *mnt)
-{
-	return (void *)mnt - bpf_core_field_offset(struct mount, mnt);
-}
-
 /* Step to the mount this one is mounted on; 0 at the namespace root. */
 static __always_inline int walk_cross_mount(struct walk *w)
 {
-	struct mount *m = real_mount(w->mnt);
-	struct mount *parent = BPF_CORE_READ(m, mnt_parent);
-	struct vfsmount *mnt;
+	unsigned long off = bpf_core_field_offset(struct mount, mnt);
+	struct mount *m = kcast((unsigned long)w->mnt - off, struct mount);
+	struct mount *parent = m->mnt_parent;
 
 	if (!parent || parent == m)
 		return 0;
-	mnt = (void *)parent + bpf_core_field_offset(struct mount, mnt);
-	w->dentry = BPF_CORE_READ(m, mnt_mountpoint);
-	w->mnt = mnt;
-	w->mnt_root = BPF_CORE_READ(mnt, mnt_root);
+	w->dentry = m->mnt_mountpoint;
+	w->mnt = &parent->mnt;
+	w->mnt_root = parent->mnt.mnt_root;
 	return 1;
 }
 
 /* Append one name; 0 when the walk must stop. */
 static __always_inline int walk_append(struct walk *w, struct dentry *d)
 {
-	union scratch *sc = scratch_get();
-	struct qstr name;
+	__u32 len = d->d_name.len;
 	long n;
 
-	if (!sc || bpf_core_read(&name, sizeof(name), &d->d_name)) {
-		w->flags |= FM_SEG_UNREADABLE;
-		return 0;
-	}
-	if (w->off + name.len + 1 > FM_PATH_MAX) {
+	if (w->off + len + 1 > FM_PATH_MAX) {
 		w->flags |= FM_SEG_TRUNCATED;
 		return 0;
 	}
-	n = bpf_probe_read_kernel_str(sc->ev.data + ((w->base + w->off) & FM_DATA_MASK), FM_NAME_MAX, name.name);
+	n = bpf_probe_read_kernel_str(w->buf + ((w->base + w->off) & FM_DATA_MASK), FM_NAME_MAX, d->d_name.name);
 	if (n <= 0) {
 		w->flags |= FM_SEG_UNREADABLE;
 		return 0;
@@ -107,14 +105,14 @@ static long walk_step(__u32 i, void *ctx)
 	struct dentry *d = w->dentry;
 	struct dentry *parent;
 
-	if (d == w->root_dentry && w->mnt == w->root_mnt)
+	if (!d || (d == w->root_dentry && w->mnt == w->root_mnt))
 		goto done;
 	if (d == w->mnt_root) {
 		if (!walk_cross_mount(w))
 			goto done;
 		return 0;
 	}
-	parent = BPF_CORE_READ(d, d_parent);
+	parent = d->d_parent;
 	if (!parent || parent == d || !walk_append(w, d))
 		goto done;
 	w->dentry = parent;
@@ -124,26 +122,27 @@ done:
 	return 1;
 }
 
-/* A segment with the absolute path of p, as seen from task's root. */
-static __always_inline void seg_walk(struct fm_event *ev, __u8 role, struct task_struct *task, struct path *p)
+/* A segment with the absolute path of (dentry, mnt), as seen from task's root. */
+static __always_inline void seg_walk(struct fm_event *ev, __u8 role, struct task_struct *task,
+				     struct dentry *dentry, struct vfsmount *mnt)
 {
-	struct vfsmount *mnt = BPF_CORE_READ(p, mnt);
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct fs_struct *fs = task->fs;
 	struct walk w = {};
 	long at = seg_begin(ev);
 
 	if (at < 0)
 		return;
-	w.dentry = BPF_CORE_READ(p, dentry);
-	if (!w.dentry || !mnt) {
+	if (!dentry || !mnt || !fs) {
 		seg_end(ev, role, 0, FM_SEG_MISSING);
 		return;
 	}
+	w.buf = ev->data;
 	w.base = at;
+	w.dentry = dentry;
 	w.mnt = mnt;
-	w.mnt_root = BPF_CORE_READ(mnt, mnt_root);
-	w.root_dentry = BPF_CORE_READ(fs, root.dentry);
-	w.root_mnt = BPF_CORE_READ(fs, root.mnt);
+	w.mnt_root = mnt->mnt_root;
+	w.root_dentry = fs->root.dentry;
+	w.root_mnt = fs->root.mnt;
 	bpf_loop(WALK_MAX_STEPS, walk_step, &w, 0);
 	if (!w.done)
 		w.flags |= FM_SEG_TRUNCATED;
@@ -153,37 +152,33 @@ static __always_inline void seg_walk(struct fm_event *ev, __u8 role, struct task
 /* The file open as fd in task, or NULL. */
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct fdtable *fdt = task->files->fdt;
 	struct file *f = NULL;
 
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd))
+	if (bpf_probe_read_kernel(&f, sizeof(f), fdt->fd + fd) || !f)
 		return NULL;
-	return f;
+	return kcast(f, struct file);
 }
 
 /* A segment with the path of the file open as fd in task. */
 static __always_inline void seg_walk_fd(struct fm_event *ev, __u8 role, struct task_struct *task, long fd)
 {
 	struct file *f = fd_file(task, fd);
-	long at;
 
-	if (f) {
-		seg_walk(ev, role, task, &f->f_path);
-	} else if ((at = seg_begin(ev)) >= 0) {
+	if (f)
+		seg_walk(ev, role, task, f->f_path.dentry, f->f_path.mnt);
+	else if (seg_begin(ev) >= 0)
 		seg_end(ev, role, 0, FM_SEG_MISSING);
-	}
 }
 
 /* A segment with the cwd of task. */
 static __always_inline void seg_walk_cwd(struct fm_event *ev, __u8 role, struct task_struct *task)
 {
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct fs_struct *fs = task->fs;
 
-	seg_walk(ev, role, task, &fs->pwd);
+	seg_walk(ev, role, task, fs->pwd.dentry, fs->pwd.mnt);
 }
 
 /* A string segment from user (user=1) or kernel memory; the data offset of
