@@ -61,6 +61,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_OBJS) | $(BU
 $(BUILD)/tests/%: tests/prog/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS) -pthread $< $(LDFLAGS) -o $@
 
+# The test client speaks the daemon's protocol.
+$(BUILD)/tests/fmclient: tests/prog/fmclient.c src/protocol.c src/protocol.h | $(BUILD)/tests
+	$(CC) $(CFLAGS) tests/prog/fmclient.c src/protocol.c $(LDFLAGS) -o $@
+
 # A static copy of fmtest runs inside a bare chroot.
 $(BUILD)/tests/fmtest-static: tests/prog/fmtest.c | $(BUILD)/tests
 	$(CC) $(filter-out -fsanitize%,$(CFLAGS)) -static -pthread $< -o $@

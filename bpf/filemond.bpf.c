@@ -56,8 +56,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (bpf_map_update_elem(&tracees, &ctgid, &t, BPF_ANY))
 		count_lost(s, FM_LOST_UNTRACKED);
 	else
-		__sync_fetch_and_add(&s->nproc, 1);
-	emit_plain(s, FM_FORK, t.session, ptgid, ctgid);
+		__sync_fetch_and_add(&s->nproc[t.gen & 1], 1);
+	emit_plain(s, FM_FORK, &t, ptgid, ctgid);
 	return 0;
 }
 
@@ -93,7 +93,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 	if (!s)
 		return 0;
-	ev = event_begin(FM_EXEC, t.session, p->tgid, 0);
+	ev = event_begin(FM_EXEC, &t, p->tgid, 0);
 	if (!ev) {
 		count_lost(s, FM_LOST_RING);
 		return 0;
@@ -136,8 +136,8 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 		code = sig->group_exit_code;
 	else
 		code = p->group_leader->exit_code;
-	emit_plain(s, FM_EXIT, t.session, tgid, code);
-	__sync_fetch_and_add(&s->nproc, -1);
+	emit_plain(s, FM_EXIT, &t, tgid, code);
+	__sync_fetch_and_add(&s->nproc[t.gen & 1], -1);
 	return 0;
 }
 
@@ -151,7 +151,7 @@ static __always_inline struct fm_event *begin_current(__u8 kind, __u32 aux, stru
 
 	if (!s)
 		return NULL;
-	ev = event_begin(kind, t.session, tgid, aux);
+	ev = event_begin(kind, &t, tgid, aux);
 	if (!ev)
 		count_lost(s, FM_LOST_RING);
 	*sp = s;
@@ -275,6 +275,6 @@ int io_uring_submit_req(void *ctx)
 	if (!v || (v->flags & FM_TRACEE_IOURING_SEEN) || !(s = traced(tgid, &t)))
 		return 0;
 	__sync_fetch_and_or(&v->flags, FM_TRACEE_IOURING_SEEN);
-	emit_plain(s, FM_IOURING, t.session, tgid, 0);
+	emit_plain(s, FM_IOURING, &t, tgid, 0);
 	return 0;
 }

@@ -66,7 +66,7 @@ static __always_inline void count_lost(struct fm_session *s, __u32 kind)
 		__sync_fetch_and_add(&s->lost, 1);
 }
 
-static __always_inline struct fm_event *event_begin(__u8 kind, __u32 session, __u32 pid, __u32 aux)
+static __always_inline struct fm_event *event_begin(__u8 kind, const struct fm_tracee *t, __u32 pid, __u32 aux)
 {
 	union scratch *sc = scratch_get();
 
@@ -76,7 +76,8 @@ static __always_inline struct fm_event *event_begin(__u8 kind, __u32 session, __
 	sc->ev.nseg = 0;
 	sc->ev.flags = 0;
 	sc->ev.len = 0;
-	sc->ev.session = session;
+	sc->ev.session = t->session;
+	sc->ev.gen = t->gen;
 	sc->ev.pid = pid;
 	sc->ev.aux = aux;
 	return &sc->ev;
@@ -96,9 +97,10 @@ static __always_inline void event_submit(struct fm_event *ev, struct fm_session 
 }
 
 /* A record with no path (F, X, io_uring). */
-static __always_inline void emit_plain(struct fm_session *s, __u8 kind, __u32 session, __u32 pid, __u32 aux)
+static __always_inline void emit_plain(struct fm_session *s, __u8 kind, const struct fm_tracee *t, __u32 pid,
+				       __u32 aux)
 {
-	struct fm_event *ev = event_begin(kind, session, pid, aux);
+	struct fm_event *ev = event_begin(kind, t, pid, aux);
 
 	if (ev)
 		event_submit(ev, s);

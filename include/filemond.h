@@ -100,7 +100,7 @@ struct fm_event {
 	fm_u32 pid; /* thread-group id of the acting process */
 	fm_u32 aux; /* child pid, wait status, open flags... */
 	fm_u32 len; /* bytes of data[] in use */
-	fm_u32 pad;
+	fm_u32 gen; /* session generation: tells a reused slot's sessions apart */
 	char data[];
 };
 
@@ -124,16 +124,18 @@ enum fm_session_state {
  * Refcount rule (FreeBSD p_filemon): nproc counts tracer-map entries that
  * point at this session.  The fork hook adds one per inherited child, the
  * exit hook drops one per dead process; userspace adds the processes it
- * attaches.  A session whose handle is closed bumps gen, which turns every
- * entry still pointing at it stale at once; stale entries are never
- * inherited and are deleted by the next hook that meets them and by the
- * closing sweep, so none outlives the session.
+ * attaches.  Detaching (close, or a new attach replacing the old set)
+ * bumps gen, which turns every entry still pointing at the session stale at
+ * once; stale entries are never inherited and are deleted by the next hook
+ * that meets them and by a sweep, so none outlives the session.  The count
+ * is kept per generation parity: a hook already running with the old
+ * generation when it is bumped can only touch the old count, never the
+ * fresh one.
  */
 struct fm_session {
 	fm_u32 state; /* enum fm_session_state */
 	fm_u32 gen; /* generation: tracer entries must match it */
-	fm_s32 nproc; /* live processes attached (refcount) */
-	fm_u32 pad;
+	fm_s32 nproc[2]; /* live processes attached, by gen & 1 (refcount) */
 	fm_u64 lost; /* records of this session dropped in the kernel */
 };
 
@@ -162,6 +164,7 @@ _Static_assert(sizeof(struct fm_event) == FM_EVENT_HDR_SIZE, "fm_event header la
 _Static_assert(__builtin_offsetof(struct fm_event, data) == FM_EVENT_HDR_SIZE, "fm_event data offset");
 _Static_assert(__builtin_offsetof(struct fm_event, pid) == 8, "fm_event pid offset");
 _Static_assert(__builtin_offsetof(struct fm_event, len) == 16, "fm_event len offset");
+_Static_assert(__builtin_offsetof(struct fm_event, gen) == 20, "fm_event gen offset");
 _Static_assert(sizeof(struct fm_seg) == 4, "fm_seg layout");
 _Static_assert(sizeof(struct fm_session) == 24, "fm_session layout");
 _Static_assert(__builtin_offsetof(struct fm_session, lost) == 16, "fm_session lost offset");

@@ -23,6 +23,7 @@
 #include "filemon_log.h"
 #include "filemond.skel.h"
 #include "path.h"
+#include "session.h"
 #include "tracer.h"
 
 static const char kind_letter[FM_NKINDS] = {
@@ -210,16 +211,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct consumer *c = ctx;
 	const struct fm_event *ev = data;
-	struct filemon_log *log;
+	struct session *s;
 
 	if (size < FM_EVENT_HDR_SIZE || ev->session >= FM_MAX_SESSIONS || ev->kind == 0 || ev->kind >= FM_NKINDS ||
 	    record_paths_decode(&c->paths, ev, size)) {
 		c->malformed++;
 		return 0;
 	}
-	log = c->logs[ev->session];
-	if (log) /* no log: the session closed while this was queued */
-		record_write(log, ev, &c->paths);
+	/* A record of a closed session, or of an earlier one on this slot, is
+	 * dropped: its session ended before the hook finished. */
+	s = c->sessions[ev->session];
+	if (s && s->log.fp && session_owns(s, ev->session, ev->gen))
+		record_write(&s->log, ev, &c->paths);
 	return 0;
 }
 
@@ -230,9 +233,9 @@ int consumer_init(struct consumer *c, struct tracer *t)
 	return c->rb ? 0 : -errno;
 }
 
-void consumer_set_log(struct consumer *c, int slot, struct filemon_log *log)
+void consumer_set_session(struct consumer *c, int slot, struct session *s)
 {
-	c->logs[slot] = log;
+	c->sessions[slot] = s;
 }
 
 int consumer_fd(const struct consumer *c)

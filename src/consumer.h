@@ -7,6 +7,7 @@
 struct tracer;
 struct filemon_log;
 struct ring_buffer;
+struct session;
 
 /* The paths of one record, decoded from its segments (see struct fm_seg). */
 struct record_paths {
@@ -27,13 +28,14 @@ struct record_paths {
  */
 struct consumer {
 	struct ring_buffer *rb;
-	struct filemon_log *logs[FM_MAX_SESSIONS];
+	struct session *sessions[FM_MAX_SESSIONS]; /* by slot */
 	unsigned long long malformed; /* records that failed validation */
 	struct record_paths paths;
 };
 
 int consumer_init(struct consumer *c, struct tracer *t);
-void consumer_set_log(struct consumer *c, int slot, struct filemon_log *log);
+/* Route records of slot to s (NULL: drop them). */
+void consumer_set_session(struct consumer *c, int slot, struct session *s);
 /* An fd that polls readable when records are waiting (after a forced wakeup). */
 int consumer_fd(const struct consumer *c);
 /* Write out everything queued so far.  0 or -errno. */

@@ -1,101 +1,133 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * session.c - open, attach, close of session slots.
+ * session.c - a session's lifecycle: open, set log, attach, close.
  *
- * The slots live in the BPF object's .bss, mapped into this process, and
- * the BPF hooks update them concurrently: nproc and lost with atomic adds,
- * state and gen read on every hook.  Closing follows FreeBSD's
- * filemon_dtr(): first make the session unusable (bump gen, so every
- * tracer entry pointing at it is stale from that instant and no fork can
- * inherit it), then sweep the map so no entry outlives the session.
+ * Lifetime (the vmspace hold/drop seed): the consumer routes records to a
+ * session through its slot, so a session stays registered there until its
+ * last queued record is written; only then is the slot freed, and records
+ * of a later session on the same slot are told apart by generation.
  */
 #include "session.h"
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
-#include "filemond.h"
-#include "filemond.skel.h"
-#include "tracer.h"
+#include "consumer.h"
+#include "proctree.h"
+#include "slots.h"
 
-static struct fm_session *slot_of(const struct tracer *t, int slot)
+int session_open(struct session *s, struct tracer *t, pid_t client_pid, uid_t client_uid)
 {
-	return &t->skel->bss->sessions[slot];
-}
+	int slot = slot_open(t);
 
-int session_open(struct tracer *t)
-{
-	for (int i = 0; i < FM_MAX_SESSIONS; i++) {
-		struct fm_session *s = slot_of(t, i);
-
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != FM_SESSION_FREE)
-			continue;
-		__atomic_store_n(&s->nproc, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->lost, 0, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&s->gen, 1, __ATOMIC_RELEASE);
-		__atomic_store_n(&s->state, FM_SESSION_OPEN, __ATOMIC_RELEASE);
-		return i;
-	}
-	return -EBUSY;
-}
-
-int session_attach(struct tracer *t, int slot, pid_t pid)
-{
-	struct fm_session *s = slot_of(t, slot);
-	struct fm_tracee v = { .session = (fm_u32)slot, .gen = __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) };
-	__u32 key = (__u32)pid;
-
-	if (bpf_map__update_elem(t->skel->maps.tracees, &key, sizeof(key), &v, sizeof(v), BPF_ANY))
-		return -errno;
-	__atomic_add_fetch(&s->nproc, 1, __ATOMIC_RELEASE);
+	memset(s, 0, sizeof(*s));
+	s->slot = -1;
+	if (slot < 0)
+		return slot;
+	s->slot = slot;
+	s->gen_first = slot_gen(t, slot);
+	s->client_pid = client_pid;
+	s->client_uid = client_uid;
 	return 0;
 }
 
-int session_nproc(const struct tracer *t, int slot)
+int session_set_log(struct session *s, int fd)
 {
-	return __atomic_load_n(&slot_of(t, slot)->nproc, __ATOMIC_ACQUIRE);
-}
+	int fl = fcntl(fd, F_GETFL);
+	struct timeval now;
+	int dup_fd;
 
-unsigned long long session_lost(const struct tracer *t, int slot)
-{
-	return __atomic_load_n(&slot_of(t, slot)->lost, __ATOMIC_ACQUIRE);
-}
-
-/* Is this entry dead: its session closed, or the slot reused since? */
-static int is_stale(const struct tracer *t, const struct fm_tracee *v)
-{
-	const struct fm_session *s = slot_of(t, (int)(v->session % FM_MAX_SESSIONS));
-
-	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != FM_SESSION_OPEN ||
-	       __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != v->gen;
-}
-
-/* Delete every stale entry (the closed session's, and any laggard's). */
-static void sweep(struct tracer *t)
-{
-	const struct bpf_map *m = t->skel->maps.tracees;
-	__u32 key, next;
-	int have = 0;
-
-	while (bpf_map__get_next_key(m, have ? &key : NULL, &next, sizeof(next)) == 0) {
-		struct fm_tracee v;
-
-		if (bpf_map__lookup_elem(m, &next, sizeof(next), &v, sizeof(v), 0) == 0 && is_stale(t, &v)) {
-			bpf_map__delete_elem(m, &next, sizeof(next), 0);
-			continue; /* next's successor: restart from key */
-		}
-		key = next;
-		have = 1;
+	if (s->log.fp)
+		return -EEXIST;
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH))
+		return -EBADF;
+	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dup_fd < 0)
+		return -errno;
+	s->log.fp = fdopen(dup_fd, "w");
+	if (!s->log.fp) {
+		close(dup_fd);
+		return -ENOMEM;
 	}
+	setvbuf(s->log.fp, NULL, _IOFBF, 1 << 16);
+	gettimeofday(&now, NULL);
+	log_header(&s->log, s->client_pid, &now);
+	fflush(s->log.fp);
+	return 0;
 }
 
-void session_close(struct tracer *t, int slot)
+/* Attach one process for a tree scan; -EEXIST (already ours) is fine. */
+static int attach_one(pid_t pid, void *ctx)
 {
-	struct fm_session *s = slot_of(t, slot);
+	void **a = ctx;
+	int err = slot_attach(a[0], *(int *)a[1], pid);
 
-	__atomic_add_fetch(&s->gen, 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->state, FM_SESSION_CLOSED, __ATOMIC_RELEASE);
-	sweep(t);
-	__atomic_store_n(&s->state, FM_SESSION_FREE, __ATOMIC_RELEASE);
+	return err == -EEXIST ? 0 : err;
+}
+
+int session_attach(struct session *s, struct tracer *t, pid_t pid, pid_t self, bool tree)
+{
+	void *ctx[2] = { t, &s->slot };
+	int owner = slot_of_pid(t, pid);
+	int err;
+
+	if (owner >= 0 && owner != s->slot && pid != self)
+		return -EBUSY;
+	slot_detach_all(t, s->slot);
+	if (owner >= 0 && owner != s->slot)
+		slot_forget(t, pid); /* the caller leaves its old session */
+	err = tree ? proctree_attach(pid, attach_one, ctx) : slot_attach(t, s->slot, pid);
+	if (err == 0)
+		s->had_procs = true;
+	return err;
+}
+
+bool session_owns(const struct session *s, uint32_t slot, uint32_t gen)
+{
+	return s->slot >= 0 && (uint32_t)s->slot == slot && gen >= s->gen_first;
+}
+
+int session_nproc(const struct session *s, const struct tracer *t)
+{
+	return slot_nproc(t, s->slot);
+}
+
+bool session_empty(const struct session *s, const struct tracer *t)
+{
+	return s->had_procs && slot_nproc(t, s->slot) <= 0;
+}
+
+unsigned long long session_lost(const struct session *s, const struct tracer *t)
+{
+	return slot_lost(t, s->slot);
+}
+
+int session_close(struct session *s, struct tracer *t, struct consumer *c, unsigned long long *lost)
+{
+	struct timeval now;
+	int err = 0;
+
+	*lost = 0;
+	if (s->slot < 0)
+		return 0;
+	consumer_drain(c);
+	*lost = slot_lost(t, s->slot);
+	slot_close(t, s->slot);
+	consumer_drain(c); /* records hooks queued while it closed */
+	consumer_set_session(c, s->slot, NULL);
+	if (s->log.fp) {
+		gettimeofday(&now, NULL);
+		log_lost(&s->log, *lost);
+		log_trailer(&s->log, &now);
+		err = log_finish(&s->log);
+		if (fclose(s->log.fp) && !err)
+			err = -errno;
+		s->log.fp = NULL;
+	}
+	s->slot = -1;
+	return err;
 }

@@ -131,6 +131,12 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 	int ids[TRACER_MAX_PROGS];
 
 	memset(t, 0, sizeof(*t));
+	/* Loading and attaching tracing programs needs CAP_BPF and CAP_PERFMON
+	 * (or CAP_SYS_ADMIN): say so before anything else fails. */
+	if (!proc_has_cap(0, CAP_SYS_ADMIN) && !(proc_has_cap(0, CAP_BPF) && proc_has_cap(0, CAP_PERFMON))) {
+		explain_load_error(EPERM);
+		return -1;
+	}
 	verbose_libbpf = o->verbose;
 	libbpf_set_print(libbpf_print);
 	t->skel = filemond_bpf__open();

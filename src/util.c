@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static void vsay(const char *what, const char *fmt, va_list ap)
 {
@@ -27,4 +28,21 @@ void fm_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsay("warning: ", fmt, ap);
 	va_end(ap);
+}
+
+bool proc_has_cap(pid_t pid, int cap)
+{
+	char path[64], line[256];
+	unsigned long long eff = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid ? (int)pid : (int)getpid());
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	fclose(f);
+	return found && ((eff >> cap) & 1);
 }

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * client.c - "filemond -- CMD" and "--pid PID" through the daemon: the
+ * log is opened here, with the caller's own permissions, and handed over
+ * (SET_FD); the command is held at its gate until the daemon has attached
+ * it (SET_PID); the daemon says when the traced tree is empty; CLOSE makes
+ * it write the trailer and reports what was lost.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "protocol.h"
+#include "run.h"
+#include "util.h"
+
+static const char *daemon_error(int err)
+{
+	return err == EUSERS ? "the daemon has no free session (--max-sessions)" : strerror(err);
+}
+
+/* Send a request and wait for its reply; an EMPTY note on the way is recorded. */
+static int request(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, bool *empty, uint64_t *value)
+{
+	struct fm_reply r;
+	char *text;
+	int err = proto_send_request(sock, op, pid, flags, fd);
+
+	while (!err) {
+		err = proto_recv_reply(sock, &r, &text);
+		free(text);
+		if (err)
+			break;
+		if (r.type == FM_NOTE_EMPTY) {
+			*empty = true;
+			continue;
+		}
+		if (value)
+			*value = r.value;
+		return -r.err;
+	}
+	return err;
+}
+
+/* Wait for the job and the daemon's EMPTY note. */
+static int wait_job(int sock, struct job *j, bool *empty)
+{
+	struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = j->sigfd, .events = POLLIN } };
+
+	while (!job_done(j, *empty)) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return -errno;
+		if (p[0].revents) {
+			struct fm_reply r;
+			char *text;
+			int err = proto_recv_reply(sock, &r, &text);
+
+			free(text);
+			if (err)
+				return err;
+			*empty = *empty || r.type == FM_NOTE_EMPTY;
+		}
+		job_signals(j);
+	}
+	return 0;
+}
+
+/* Attach the job through the daemon.  0 or an exit status. */
+static int attach(int sock, struct job *j, const struct run_opts *o, bool *empty)
+{
+	int err;
+
+	if (o->pid) {
+		err = request(sock, FM_OP_SET_PID, o->pid, FM_PID_TREE, -1, empty, NULL);
+		if (err)
+			fm_error("cannot trace pid %d: %s", (int)o->pid, daemon_error(-err));
+		return err ? EXIT_FAILURE_FM : 0;
+	}
+	if ((err = job_spawn(j, o->argv)))
+		return err;
+	err = request(sock, FM_OP_SET_PID, j->child, 0, -1, empty, NULL);
+	if (err) {
+		fm_error("cannot trace the command: %s", daemon_error(-err));
+		return EXIT_FAILURE_FM;
+	}
+	job_release(j, o->argv[0]);
+	return 0;
+}
+
+int run_client(int sock, const char *sock_path, const struct run_opts *o)
+{
+	struct job j;
+	bool empty = false;
+	uint64_t lost = 0;
+	int log_fd = open_log_fd(o->output), ret = EXIT_FAILURE_FM, err;
+
+	if (log_fd < 0 || (err = job_init(&j))) {
+		if (log_fd >= 0)
+			fm_error("cannot set up signals: %s", strerror(-err));
+		goto out_sock;
+	}
+	if ((err = request(sock, FM_OP_SET_FD, 0, 0, log_fd, &empty, NULL))) {
+		fm_error("daemon on %s refused the log: %s", sock_path, daemon_error(-err));
+		goto out;
+	}
+	if ((ret = attach(sock, &j, o, &empty)))
+		goto out;
+	ret = EXIT_FAILURE_FM;
+	if ((err = wait_job(sock, &j, &empty)) ||
+	    (err = request(sock, FM_OP_CLOSE, 0, 0, -1, &empty, &lost))) {
+		fm_error("the daemon on %s ended the session: %s", sock_path, strerror(-err));
+		goto out;
+	}
+	ret = job_exit_status(&j, lost, 0, 0);
+out:
+	job_cleanup(&j);
+out_sock:
+	if (log_fd >= 0)
+		close(log_fd);
+	close(sock);
+	return ret;
+}

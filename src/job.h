@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef FILEMOND_JOB_H
+#define FILEMOND_JOB_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/*
+ * The traced job as the CLI sees it: "-- CMD" (a child it starts) or
+ * "--pid PID" (a tree it joins), the signals that end it, and the exit
+ * status.  Shared by the embedded session (run.c) and the daemon client
+ * (client.c).
+ */
+struct job {
+	pid_t child; /* -- CMD: the command; 0 for --pid */
+	int gate_w, err_r; /* the child waits on gate_w; reports exec errno on err_r */
+	int child_status;
+	bool child_done;
+	int sigfd;
+	sigset_t oldmask;
+	int stop_signal; /* SIGTERM, SIGHUP, or a second SIGINT */
+	int nint;
+};
+
+/* Block the job's signals into a signalfd.  0 or -errno. */
+int job_init(struct job *j);
+/* Fork CMD, held at a gate until job_release().  0, or an exit status. */
+int job_spawn(struct job *j, char *const argv[]);
+/* Let the held child exec.  It reports a failed exec itself. */
+void job_release(struct job *j, const char *cmd);
+/* Read pending signals: reap the child, note stop requests. */
+void job_signals(struct job *j);
+/* Is the job over, given whether the session has no process left? */
+bool job_done(const struct job *j, bool session_empty);
+/* filemond's exit status for the job; warns on stderr about what is missing. */
+int job_exit_status(const struct job *j, unsigned long long lost, unsigned long long unresolved,
+		    unsigned long long iouring);
+void job_cleanup(struct job *j);
+
+#endif

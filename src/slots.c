@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * slots.c - open, attach, detach, close of session slots.
+ *
+ * The slots live in the BPF object's .bss, mapped into this process, and
+ * the BPF hooks update them concurrently: nproc and lost with atomic adds,
+ * state and gen read on every hook.  Detaching follows FreeBSD's
+ * filemon_dtr(): first make the old entries unusable (bump gen, so every
+ * tracer entry pointing at the slot is stale from that instant and no fork
+ * can inherit it), then sweep the map so no entry outlives its session.
+ */
+#include "slots.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "filemond.h"
+#include "filemond.skel.h"
+#include "tracer.h"
+
+#define PF_EXITING 0x00000004 /* include/linux/sched.h */
+
+static struct fm_session *slot_ptr(const struct tracer *t, int slot)
+{
+	return &t->skel->bss->sessions[slot];
+}
+
+uint32_t slot_gen(const struct tracer *t, int slot)
+{
+	return __atomic_load_n(&slot_ptr(t, slot)->gen, __ATOMIC_ACQUIRE);
+}
+
+/* Publish a new generation, its refcount zeroed first. */
+static void new_generation(struct fm_session *s)
+{
+	uint32_t next = __atomic_load_n(&s->gen, __ATOMIC_RELAXED) + 1;
+
+	__atomic_store_n(&s->nproc[next & 1], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->gen, next, __ATOMIC_RELEASE);
+}
+
+int slot_open(struct tracer *t)
+{
+	for (int i = 0; i < FM_MAX_SESSIONS; i++) {
+		struct fm_session *s = slot_ptr(t, i);
+
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != FM_SESSION_FREE)
+			continue;
+		__atomic_store_n(&s->lost, 0, __ATOMIC_RELAXED);
+		new_generation(s);
+		__atomic_store_n(&s->state, FM_SESSION_OPEN, __ATOMIC_RELEASE);
+		return i;
+	}
+	return -EBUSY;
+}
+
+/* Is this entry live: its slot open with the same generation? */
+static int is_live(const struct tracer *t, const struct fm_tracee *v)
+{
+	const struct fm_session *s = slot_ptr(t, (int)(v->session % FM_MAX_SESSIONS));
+
+	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == FM_SESSION_OPEN &&
+	       __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) == v->gen;
+}
+
+int slot_of_pid(const struct tracer *t, pid_t pid)
+{
+	struct fm_tracee v;
+	__u32 key = (__u32)pid;
+
+	if (bpf_map__lookup_elem(t->skel->maps.tracees, &key, sizeof(key), &v, sizeof(v), 0) || !is_live(t, &v))
+		return -1;
+	return (int)v.session;
+}
+
+void slot_forget(struct tracer *t, pid_t pid)
+{
+	struct fm_tracee v;
+	__u32 key = (__u32)pid;
+	const struct bpf_map *m = t->skel->maps.tracees;
+
+	if (bpf_map__lookup_elem(m, &key, sizeof(key), &v, sizeof(v), 0) == 0 &&
+	    bpf_map__delete_elem(m, &key, sizeof(key), 0) == 0 && is_live(t, &v))
+		__atomic_sub_fetch(&slot_ptr(t, (int)v.session)->nproc[v.gen & 1], 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Is pid exiting or gone?  PF_EXITING is set before the exit hook runs, so
+ * an entry added while it is clear will be seen (and removed) by that hook.
+ * A leader that left through pthread_exit while other threads run is not
+ * exiting: the group lives on.
+ */
+static int is_exiting(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long flags = 0;
+	int nthreads = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 1;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* after "comm)": state ppid pgrp session tty tpgid flags ... num_threads (20th field) */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %d",
+			 &flags, &nthreads) != 2)
+		return 1;
+	return (p[2] == 'Z' || p[2] == 'X') || ((flags & PF_EXITING) && nthreads <= 1);
+}
+
+int slot_attach(struct tracer *t, int slot, pid_t pid)
+{
+	struct fm_session *s = slot_ptr(t, slot);
+	struct fm_tracee v = { .session = (fm_u32)slot, .gen = slot_gen(t, slot) };
+	const struct bpf_map *m = t->skel->maps.tracees;
+	__u32 key = (__u32)pid;
+	int owner = slot_of_pid(t, pid);
+
+	if (owner == slot)
+		return -EEXIST;
+	if (owner >= 0)
+		return -EBUSY;
+	if (is_exiting(pid))
+		return -ESRCH;
+	if (bpf_map__update_elem(m, &key, sizeof(key), &v, sizeof(v), BPF_ANY))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	__atomic_add_fetch(&s->nproc[v.gen & 1], 1, __ATOMIC_RELEASE);
+	/* It may have started exiting before the entry existed: then its exit
+	 * hook missed it and the entry is ours to remove. */
+	if (is_exiting(pid)) {
+		slot_forget(t, pid);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int slot_nproc(const struct tracer *t, int slot)
+{
+	const struct fm_session *s = slot_ptr(t, slot);
+
+	return __atomic_load_n(&s->nproc[slot_gen(t, slot) & 1], __ATOMIC_ACQUIRE);
+}
+
+unsigned long long slot_lost(const struct tracer *t, int slot)
+{
+	return __atomic_load_n(&slot_ptr(t, slot)->lost, __ATOMIC_ACQUIRE);
+}
+
+/* Delete every stale entry (a closed or detached generation's, and any laggard's). */
+static void sweep(struct tracer *t)
+{
+	const struct bpf_map *m = t->skel->maps.tracees;
+	__u32 key, next;
+	int have = 0;
+
+	while (bpf_map__get_next_key(m, have ? &key : NULL, &next, sizeof(next)) == 0) {
+		struct fm_tracee v;
+
+		if (bpf_map__lookup_elem(m, &next, sizeof(next), &v, sizeof(v), 0) == 0 && !is_live(t, &v)) {
+			bpf_map__delete_elem(m, &next, sizeof(next), 0);
+			continue; /* next is gone: continue from key */
+		}
+		key = next;
+		have = 1;
+	}
+}
+
+void slot_detach_all(struct tracer *t, int slot)
+{
+	new_generation(slot_ptr(t, slot));
+	sweep(t);
+}
+
+void slot_close(struct tracer *t, int slot)
+{
+	struct fm_session *s = slot_ptr(t, slot);
+
+	new_generation(s);
+	__atomic_store_n(&s->state, FM_SESSION_CLOSED, __ATOMIC_RELEASE);
+	sweep(t);
+	__atomic_store_n(&s->state, FM_SESSION_FREE, __ATOMIC_RELEASE);
+}
+
+int slot_map_entries(const struct tracer *t)
+{
+	const struct bpf_map *m = t->skel->maps.tracees;
+	__u32 key, next;
+	int n = 0;
+
+	while (bpf_map__get_next_key(m, n ? &key : NULL, &next, sizeof(next)) == 0) {
+		key = next;
+		n++;
+	}
+	return n;
+}

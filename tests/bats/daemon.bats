@@ -1,0 +1,260 @@
+#!/usr/bin/env bats
+# Sessions through the daemon (issue 4): one connection is one session, the
+# /dev/filemon semantics of FreeBSD's p_filemon model.
+
+bats_require_minimum_version 1.5.0
+
+TEST_USER=filemond-test
+
+setup_file() {
+	load helpers
+	# outside bats' private (0700) tree, so the unprivileged user reaches it
+	export PUB=$(mktemp -d /tmp/filemond-daemon-test.XXXXXX)
+	chmod 0755 "$PUB"
+	export SOCK=$PUB/fm.sock
+	"$FILEMOND" --daemon --socket "$SOCK" 2>"$BATS_FILE_TMPDIR/daemon.err" &
+	export DAEMON_PID=$!
+	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	# an unprivileged user, and a directory it can use
+	if ! id "$TEST_USER" >/dev/null 2>&1; then
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$TEST_USER"
+		touch "$BATS_FILE_TMPDIR/created-user"
+	fi
+	export UDIR=$PUB/user
+	mkdir -m 0777 "$UDIR"
+	cp "$FILEMOND" "$UDIR/filemond"
+}
+
+teardown_file() {
+	kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	[ -e "$BATS_FILE_TMPDIR/created-user" ] && userdel "$TEST_USER"
+	rm -rf "$PUB"
+}
+
+setup() {
+	load helpers
+	FMCLIENT=$ROOT/build/tests/fmclient
+	D=$BATS_TEST_TMPDIR
+	echo data >"$D/f"
+}
+
+fmd() { "$FILEMOND" --socket "$SOCK" --connect "$@"; }
+as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@"; }
+
+@test "-- CMD through the daemon: the whole tree, race-free, with CMD's status" {
+	TRUTH=$D/truth
+	run env FMTEST_FD=9 "$FILEMOND" --socket "$SOCK" --connect -o "$D/log" -- \
+		"$FMTEST" "fork:open:$D/f" "openw:$D/w" exit:7 9>"$TRUTH"
+	assert_equal "$status" 7
+	assert_wellformed "$D/log"
+	assert_order "$D/log"
+	assert_truth_in_log "$TRUTH" "$D/log"
+	[[ "$(grep -v '^#' "$D/log" | sed -n 2p)" == "E "* ]]
+}
+
+@test "8 concurrent sessions each log exactly their own tree" {
+	for i in 1 2 3 4 5 6 7 8; do
+		echo "$i" >"$D/in$i"
+		fmd -o "$D/log$i" -- sh -c "for k in 1 2 3 4 5; do cat $D/in$i >/dev/null; sleep 0.02; done" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	for i in 1 2 3 4 5 6 7 8; do
+		assert_wellformed "$D/log$i"
+		assert_order "$D/log$i"
+		[ "$(grep -c "^R [0-9]* $D/in$i\$" "$D/log$i")" -eq 5 ]
+		[ "$(grep -c "^R [0-9]* $D/in[0-9]\$" "$D/log$i")" -eq 5 ] # nobody else's
+	done
+}
+
+@test "SET_FD: a second one gives EEXIST, a read-only fd EBADF" {
+	run "$FMCLIENT" "$SOCK" "rofd:$D/f" "fd:$D/log" "fd:$D/log2" close
+	assert_success
+	assert_line "rofd:$D/f EBADF"
+	assert_line "fd:$D/log OK"
+	assert_line "fd:$D/log2 EEXIST"
+	assert_wellformed "$D/log"
+}
+
+@test "SET_PID: no such process gives ESRCH; a process in another session EBUSY" {
+	run -125 fmd -o "$D/log" --pid 999999
+	assert_output --partial "cannot trace pid 999999: No such process"
+	sleep 3 &
+	target=$!
+	fmd -o "$D/a.log" --pid "$target" &
+	first=$!
+	for _ in $(seq 50); do grep -q '^V 5' "$D/a.log" 2>/dev/null && break; sleep 0.05; done
+	sleep 0.2
+	run -125 fmd -o "$D/b.log" --pid "$target"
+	assert_output --partial "Device or resource busy"
+	kill "$target"
+	wait "$first"
+	assert_wellformed "$D/a.log"
+	grep -qxF "X $target 0 15" "$D/a.log"
+}
+
+@test "self re-attach: a traced process moves itself to a new session" {
+	# the outer session traces fmclient; fmclient attaches itself to an
+	# inner session, as a nested bmake's job does, then runs a command
+	run fmd -o "$D/outer.log" -- "$FMCLIENT" "$SOCK" "fd:$D/inner.log" self "exec:cat $D/f >/dev/null"
+	assert_success
+	assert_output --partial "self OK"
+	assert_wellformed "$D/outer.log"
+	assert_wellformed "$D/inner.log"
+	grep -qE "^R [0-9]+ $D/f\$" "$D/inner.log"
+	run grep -c "$D/f" "$D/outer.log"
+	assert_output 0
+}
+
+@test "re-attach detaches the previous processes" {
+	sh -c "while :; do cat $D/f >/dev/null; sleep 0.05; done" &
+	a=$!
+	echo b >"$D/g"
+	sh -c "while :; do cat $D/g >/dev/null; sleep 0.05; done" &
+	b=$!
+	run "$FMCLIENT" "$SOCK" "fd:$D/log" "tree:$a" sleep:400 "tree:$b" sleep:400 close
+	kill "$a" "$b"
+	assert_line "tree:$a OK"
+	assert_line "tree:$b OK"
+	assert_wellformed "$D/log"
+	last_a=$(grep -n "^R [0-9]* $D/f\$" "$D/log" | tail -1 | cut -d: -f1)
+	first_b=$(grep -n "^R [0-9]* $D/g\$" "$D/log" | head -1 | cut -d: -f1)
+	[ -n "$last_a" ] && [ -n "$first_b" ] && [ "$last_a" -lt "$first_b" ]
+}
+
+@test "double fork: a daemon stays traced until the session closes, nothing after; inheritance stops" {
+	echo 2 >"$D/f2"
+	run "$FMCLIENT" "$SOCK" "fd:$D/log" \
+		"spawn:setsid sh -c 'cat $D/f >/dev/null; sleep 0.8; cat $D/f2 >/dev/null; echo done >$D/finished' & exit 0" \
+		sleep:400 close
+	assert_success
+	for _ in $(seq 40); do [ -e "$D/finished" ] && break; sleep 0.1; done
+	[ -e "$D/finished" ]
+	assert_wellformed "$D/log"
+	grep -qE "^R [0-9]+ $D/f\$" "$D/log"
+	run grep -c -e "$D/f2" -e finished "$D/log"
+	assert_output 0
+	# the daemonized sh was still alive at the close: it gets no X
+	daemon_pid=$(grep -E "^R [0-9]+ $D/f\$" "$D/log" | awk '{print $2}')
+	run grep -c "^X $(grep -E "^F [0-9]+ $daemon_pid\$" "$D/log" | awk '{print $2}') " "$D/log"
+}
+
+@test "kill -9 of clients mid-run: after 200 sessions no tracer-map entry is left" {
+	for i in $(seq 200); do
+		fmd -o "$D/k.log" -- sh -c 'sleep 0.3' &
+		c=$!
+		sleep 0.01
+		kill -9 "$c"
+		wait "$c" 2>/dev/null || true
+	done
+	sleep 0.5
+	for _ in $(seq 50); do
+		run "$FILEMOND" --status --socket "$SOCK"
+		[[ "${lines[0]}" == "sessions 0, tracer map entries 0" ]] && break
+		sleep 0.1
+	done
+	assert_line --index 0 "sessions 0, tracer map entries 0"
+}
+
+@test "an unprivileged user traces its own command through the daemon, gets EPERM on root's" {
+	run as_user "$UDIR/filemond" --socket "$SOCK" -o "$UDIR/u.log" -- cat /etc/hostname
+	assert_success
+	assert_wellformed "$UDIR/u.log"
+	grep -qE '^R [0-9]+ /etc/hostname$' "$UDIR/u.log"
+	sleep 2 &
+	rootpid=$!
+	run -125 as_user "$UDIR/filemond" --socket "$SOCK" -o "$UDIR/p.log" --pid "$rootpid"
+	assert_output --partial "cannot trace pid $rootpid: Operation not permitted"
+	kill "$rootpid"
+	# without a daemon: a clear message
+	run -125 as_user "$UDIR/filemond" --socket "$UDIR/none.sock" -o "$UDIR/x.log" -- true
+	assert_output --partial "no daemon answers on $UDIR/none.sock"
+	run -125 as_user "$UDIR/filemond" --standalone -o "$UDIR/x.log" -- true
+	assert_output --partial "cannot load BPF programs: Operation not permitted (need root or CAP_BPF)"
+}
+
+@test "garbage on the socket closes that connection and disturbs no session" {
+	TRUTH=$D/truth
+	env FMTEST_FD=9 "$FILEMOND" --socket "$SOCK" --connect -o "$D/log" -- \
+		sh -c "sleep 0.5; exec $FMTEST open:$D/f fork:open:$D/f" 9>"$TRUTH" &
+	session=$!
+	sleep 0.2
+	run "$FMCLIENT" "$SOCK" garbage
+	assert_output "garbage EINVAL"
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"\x00"*7); s.close()' "$SOCK"
+	wait "$session"
+	assert_wellformed "$D/log"
+	assert_truth_in_log "$TRUTH" "$D/log"
+	run fmd -o "$D/log2" -- true
+	assert_success
+}
+
+@test "--status lists live sessions: client, uid, processes, records, lost" {
+	"$FILEMOND" --socket "$SOCK" -o "$D/log" -- sleep 1 &
+	c=$!
+	sleep 0.4
+	run "$FILEMOND" --status --socket "$SOCK"
+	assert_success
+	assert_line --index 0 --regexp '^sessions [1-9][0-9]*, tracer map entries [1-9][0-9]*$'
+	assert_line --regexp "^[0-9]+\.[0-9]+ +$c +0 +1 +[0-9]+ +0 *\$"
+	wait "$c"
+}
+
+@test "limits: past --max-sessions a client gets a clear error" {
+	sock2=$D/limit.sock
+	"$FILEMOND" --daemon --socket "$sock2" --max-sessions 1 2>/dev/null &
+	d2=$!
+	for _ in $(seq 100); do [ -S "$sock2" ] && break; sleep 0.05; done
+	"$FILEMOND" --socket "$sock2" -o "$D/a.log" -- sleep 1 &
+	a=$!
+	sleep 0.3
+	run -125 "$FILEMOND" --socket "$sock2" -o "$D/b.log" -- true
+	assert_output --partial "the daemon has no free session (--max-sessions)"
+	wait "$a"
+	kill "$d2"
+	wait "$d2" || true
+}
+
+@test "loss is per session: the session that lost events says so, the other stays clean" {
+	sock3=$D/loss.sock
+	"$FILEMOND" --daemon --socket "$sock3" --ring-size 4096 2>/dev/null &
+	d3=$!
+	for _ in $(seq 100); do [ -S "$sock3" ] && break; sleep 0.05; done
+	mkdir "$D/burst"
+	# a quiet session, whose one read comes after the burst
+	"$FILEMOND" --socket "$sock3" -o "$D/quiet.log" -- sh -c "sleep 2.5; cat $D/f >/dev/null" &
+	quiet=$!
+	# the loud one's log is a pipe read late: the daemon stalls, its ring overflows
+	run bash -c '"$1" --socket "$2" -o /dev/stdout -- "$3" burst:"$4":20000 2>/dev/null | { sleep 1; cat >"$5"; }
+		exit ${PIPESTATUS[0]}' _ "$FILEMOND" "$sock3" "$FMTEST" "$D/burst" "$D/loud.log"
+	assert_equal "$status" 123
+	grep -qE '^# lost [1-9][0-9]* events$' "$D/loud.log"
+	wait "$quiet"
+	assert_wellformed "$D/quiet.log"
+	run grep -c '^# lost' "$D/quiet.log"
+	assert_output 0
+	grep -qE "^R [0-9]+ $D/f\$" "$D/quiet.log"
+	kill "$d3"
+	wait "$d3" || true
+}
+
+@test "daemon SIGTERM ends every session with a trailer" {
+	sock4=$D/term.sock
+	"$FILEMOND" --daemon --socket "$sock4" 2>/dev/null &
+	d4=$!
+	for _ in $(seq 100); do [ -S "$sock4" ] && break; sleep 0.05; done
+	for i in 1 2 3; do
+		"$FILEMOND" --socket "$sock4" -o "$D/t$i.log" -- sleep 3 &
+		clients="$clients $!"
+	done
+	sleep 0.4
+	kill -TERM "$d4"
+	wait "$d4"
+	for i in 1 2 3; do
+		assert_wellformed "$D/t$i.log"
+	done
+	for c in $clients; do
+		run -125 wait "$c"
+	done
+	[ ! -e "$sock4" ]
+}
