@@ -83,6 +83,7 @@ test:
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/filemond
 	install -D -m 0644 man/filemond.8 $(DESTDIR)$(PREFIX)/share/man/man8/filemond.8
+	install -D -m 0644 packaging/filemond.service $(DESTDIR)/lib/systemd/system/filemond.service
 
 clean:
 	rm -rf build build-asan filemond demo.log

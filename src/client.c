@@ -23,26 +23,11 @@ static const char *daemon_error(int err)
 	return err == EUSERS ? "the daemon has no free session (--max-sessions)" : strerror(err);
 }
 
-/* Send a request and wait for its reply; an EMPTY note on the way is recorded. */
 static int request(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, bool *empty, uint64_t *value)
 {
-	struct fm_reply r;
-	char *text;
-	int err = proto_send_request(sock, op, pid, flags, fd);
+	int e = 0, err = proto_call(sock, op, pid, flags, fd, &e, value);
 
-	while (!err) {
-		err = proto_recv_reply(sock, &r, &text);
-		free(text);
-		if (err)
-			break;
-		if (r.type == FM_NOTE_EMPTY) {
-			*empty = true;
-			continue;
-		}
-		if (value)
-			*value = r.value;
-		return -r.err;
-	}
+	*empty = *empty || e;
 	return err;
 }
 

@@ -189,7 +189,11 @@ int main(int argc, char **argv)
 		}
 		return c.daemon_mode ? daemon_run(&c.daemon) : daemon_status(c.daemon.socket_path);
 	}
-	if ((optind >= argc) == !c.run.pid || (c.connect_only && c.standalone)) {
+	if (c.connect_only && c.standalone) {
+		fm_error("--connect and --standalone exclude each other");
+		return EXIT_USAGE;
+	}
+	if ((optind >= argc) == !c.run.pid) {
 		fm_error(c.run.pid ? "give either --pid or a command, not both"
 				   : "no command given (usage: filemond [-o FILE] -- CMD [ARG...])");
 		return EXIT_USAGE;

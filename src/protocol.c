@@ -97,6 +97,29 @@ int proto_recv_reply(int sock, struct fm_reply *r, char **text)
 	return err;
 }
 
+int proto_call(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, int *empty, uint64_t *value)
+{
+	struct fm_reply r;
+	char *text;
+	int err = proto_send_request(sock, op, pid, flags, fd);
+
+	while (!err) {
+		err = proto_recv_reply(sock, &r, &text);
+		free(text);
+		if (err)
+			break;
+		if (r.type == FM_NOTE_EMPTY) {
+			if (empty)
+				*empty = 1;
+			continue;
+		}
+		if (value)
+			*value = r.value;
+		return -r.err;
+	}
+	return err;
+}
+
 int proto_request_valid(const struct fm_request *req)
 {
 	return req->magic == FM_PROTO_MAGIC && req->op >= FM_OP_SET_FD && req->op <= FM_OP_STATUS &&

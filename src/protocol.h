@@ -66,6 +66,9 @@ int proto_send_request(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd)
 int proto_send_reply(int sock, uint32_t type, uint32_t op, int err, uint64_t value, const char *text);
 /* Receive one reply (blocking); *text is malloc'd if len > 0.  0 or -errno (-EPIPE at EOF). */
 int proto_recv_reply(int sock, struct fm_reply *r, char **text);
+/* Send a request and wait for its reply (an EMPTY note on the way sets
+ * *empty).  0, the daemon's -errno, or -errno of the transport. */
+int proto_call(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, int *empty, uint64_t *value);
 /* Is this a request the daemon understands? */
 int proto_request_valid(const struct fm_request *req);
 /* Read request bytes into buf[*have..16) with any passed fd in *fd.

@@ -44,20 +44,7 @@ static const char *errname(int e)
 
 static int call(uint32_t op, pid_t pid, uint32_t flags, int fd, uint64_t *value)
 {
-	struct fm_reply r;
-	char *text;
-	int err = proto_send_request(sock, op, pid, flags, fd);
-
-	while (!err) {
-		err = proto_recv_reply(sock, &r, &text);
-		free(text);
-		if (!err && r.type == FM_NOTE_EMPTY)
-			continue;
-		if (!err && value)
-			*value = r.value;
-		return err ? -err : r.err;
-	}
-	return -err;
+	return -proto_call(sock, op, pid, flags, fd, NULL, value);
 }
 
 static void op(const char *o)
