@@ -258,3 +258,29 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	done
 	[ ! -e "$sock4" ]
 }
+
+# A tree that keeps forking while --pid attaches: every child records its own
+# pid after reading f, late enough that the attach has happened.
+pid_tree_test() {
+	sh -c "for i in \$(seq 40); do sh -c 'sleep 0.7; echo \$\$ >>$D/pids; exec cat $D/f >/dev/null' & sleep 0.01; done; wait" &
+	root=$!
+	sleep 0.15
+	run "$@" -o "$D/log" --pid "$root"
+	assert_success
+	assert_wellformed "$D/log"
+	assert_order "$D/log"
+	[ "$(wc -l <"$D/pids")" -eq 40 ]
+	while read -r p; do
+		[ "$(grep -cE "^R $p $D/f\$" "$D/log")" -eq 1 ] || fail "child $p missed"
+		[ "$(grep -cE "^X $p " "$D/log")" -eq 1 ] || fail "child $p: not exactly one X"
+	done <"$D/pids"
+	grep -qE "^X $root 0 0\$" "$D/log"
+}
+
+@test "--pid through the daemon: every descendant, none twice, forks during the scan" {
+	pid_tree_test "$FILEMOND" --socket "$SOCK" --connect
+}
+
+@test "--pid standalone: every descendant, none twice, forks during the scan" {
+	pid_tree_test "$FILEMOND" --standalone
+}
