@@ -34,7 +34,7 @@ BPF_HDRS   := $(wildcard bpf/*.h) include/filemond.h
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(wildcard tests/prog/*.c)) $(BUILD)/tests/fmtest-static
 
-.PHONY: all deps demo test check-unit install clean
+.PHONY: all deps demo test bench install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -79,6 +79,10 @@ demo: deps
 test:
 	scripts/install-deps build test
 	tests/run
+
+bench: deps
+	scripts/install-deps bench
+	bench/run.sh -n 5 | tee bench/results.md
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/filemond

@@ -141,128 +141,137 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	return 0;
 }
 
-/* A record for the current process if it is traced, else NULL. */
-static __always_inline struct fm_event *begin_current(__u8 kind, __u32 aux, struct fm_session **sp)
-{
-	__u32 tgid = current_tgid();
+/*
+ * What a syscall hook knows once it has found its process traced.  The
+ * lookup comes first, so an untraced process pays only that; the task and
+ * its saved user registers are fetched once.
+ */
+struct hook {
+	struct fm_session *s;
 	struct fm_tracee t;
-	struct fm_session *s = traced(tgid, &t);
-	struct fm_event *ev;
+	__u32 tgid;
+	struct task_struct *task;
+	struct pt_regs *regs;
+};
 
-	if (!s)
-		return NULL;
-	ev = event_begin(kind, &t, tgid, aux);
+static __always_inline int hook_begin(struct hook *h)
+{
+	h->tgid = current_tgid();
+	h->s = traced(h->tgid, &h->t);
+	if (!h->s)
+		return 0;
+	h->task = bpf_get_current_task_btf();
+	h->regs = (struct pt_regs *)bpf_task_pt_regs(h->task);
+	return 1;
+}
+
+static __always_inline struct fm_event *record_begin(struct hook *h, __u8 kind, __u32 aux)
+{
+	struct fm_event *ev = event_begin(kind, &h->t, h->tgid, aux);
+
 	if (!ev)
-		count_lost(s, FM_LOST_RING);
-	*sp = s;
+		count_lost(h->s, FM_LOST_RING);
 	return ev;
 }
 
-static __always_inline struct pt_regs *user_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
 /* R/W: the file behind fd, and the name it was opened by (if any). */
-static __always_inline int record_open(long fd, __u32 flags, long dirfd, const char *name)
+static __always_inline int record_open(struct hook *h, long fd, __u32 flags, long dirfd, const char *name)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fm_session *s;
-	struct fm_event *ev;
+	struct fm_event *ev = record_begin(h, FM_OPEN, flags);
 
-	if (fd < 0 || !(ev = begin_current(FM_OPEN, flags, &s)))
+	if (!ev)
 		return 0;
-	seg_walk_fd(ev, FM_SEG_FILE, task, fd);
+	seg_walk_fd(ev, FM_SEG_FILE, h->task, fd);
 	if (name)
-		seg_name_at(ev, task, dirfd, name);
-	event_submit(ev, s);
+		seg_name_at(ev, h->task, dirfd, name);
+	event_submit(ev, h->s);
 	return 0;
 }
 
 /* D M L: one or two path arguments, each with its base. */
-static __always_inline int record_names(__u8 kind, __u32 aux, long dirfd1, const char *name1, long dirfd2,
-					const char *name2)
+static __always_inline int record_names(struct hook *h, __u8 kind, __u32 aux, long dirfd1, const char *name1,
+					long dirfd2, const char *name2)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fm_session *s;
-	struct fm_event *ev = begin_current(kind, aux, &s);
+	struct fm_event *ev = record_begin(h, kind, aux);
 
 	if (!ev)
 		return 0;
-	seg_name_at(ev, task, dirfd1, name1);
+	seg_name_at(ev, h->task, dirfd1, name1);
 	if (name2)
-		seg_name_at(ev, task, dirfd2, name2);
-	event_submit(ev, s);
+		seg_name_at(ev, h->task, dirfd2, name2);
+	event_submit(ev, h->s);
 	return 0;
 }
 
 /* L for a symlink: its text as written, and where it was made. */
-static __always_inline int record_symlink(const char *text, long dirfd, const char *name)
+static __always_inline int record_symlink(struct hook *h, const char *text, long dirfd, const char *name)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fm_session *s;
-	struct fm_event *ev = begin_current(FM_SYMLINK, 0, &s);
+	struct fm_event *ev = record_begin(h, FM_SYMLINK, 0);
 
 	if (!ev)
 		return 0;
 	seg_str(ev, FM_SEG_TEXT, text, 1);
-	seg_name_at(ev, task, dirfd, name);
-	event_submit(ev, s);
+	seg_name_at(ev, h->task, dirfd, name);
+	event_submit(ev, h->s);
 	return 0;
 }
 
 /* C: the new cwd, read back from the task once the call succeeded. */
-static __always_inline int record_chdir(void)
+static __always_inline int record_chdir(struct hook *h)
 {
-	struct fm_session *s;
-	struct fm_event *ev = begin_current(FM_CHDIR, 0, &s);
+	struct fm_event *ev = record_begin(h, FM_CHDIR, 0);
 
 	if (!ev)
 		return 0;
-	seg_walk_cwd(ev, FM_SEG_FILE, bpf_get_current_task_btf());
-	event_submit(ev, s);
+	seg_walk_cwd(ev, FM_SEG_FILE, h->task);
+	event_submit(ev, h->s);
 	return 0;
 }
 
-#define SYS_EXIT(name) SEC("tracepoint/syscalls/sys_exit_" #name) int sys_exit_##name(struct syscall_exit_ctx *ctx)
-#define ARG(reg) (user_regs()->reg)
+/* One program per syscall, run at its exit, for successful calls of traced processes. */
+#define SYS_EXIT(name)                                                                                 \
+	static __always_inline int name##_record(struct hook *h, long ret);                             \
+	SEC("tracepoint/syscalls/sys_exit_" #name) int sys_exit_##name(struct syscall_exit_ctx *ctx)    \
+	{                                                                                               \
+		struct hook h;                                                                          \
+                                                                                                        \
+		if (ctx->ret < 0 || !hook_begin(&h))                                                    \
+			return 0;                                                                       \
+		return name##_record(&h, ctx->ret);                                                     \
+	}                                                                                               \
+	static __always_inline int name##_record(struct hook *h, long ret)
+#define ARG(reg) (h->regs->reg)
 #define STR(reg) ((const char *)ARG(reg))
-#define FAILED (ctx->ret < 0)
 
-SYS_EXIT(open) { return FAILED ? 0 : record_open(ctx->ret, ARG(si), AT_FDCWD, STR(di)); }
-SYS_EXIT(openat) { return FAILED ? 0 : record_open(ctx->ret, ARG(dx), ARG(di), STR(si)); }
-SYS_EXIT(creat) { return FAILED ? 0 : record_open(ctx->ret, CREAT_FLAGS, AT_FDCWD, STR(di)); }
-SYS_EXIT(open_by_handle_at) { return FAILED ? 0 : record_open(ctx->ret, ARG(dx), 0, NULL); }
+SYS_EXIT(open) { return record_open(h, ret, ARG(si), AT_FDCWD, STR(di)); }
+SYS_EXIT(openat) { return record_open(h, ret, ARG(dx), ARG(di), STR(si)); }
+SYS_EXIT(creat) { return record_open(h, ret, CREAT_FLAGS, AT_FDCWD, STR(di)); }
+SYS_EXIT(open_by_handle_at) { return record_open(h, ret, ARG(dx), 0, NULL); }
 
 SYS_EXIT(openat2)
 {
 	__u64 flags = 0;
 
-	if (FAILED)
-		return 0;
 	/* struct open_how starts with __u64 flags; the syscall read it. */
 	bpf_probe_read_user(&flags, sizeof(flags), (void *)ARG(dx));
-	return record_open(ctx->ret, flags, ARG(di), STR(si));
+	return record_open(h, ret, flags, ARG(di), STR(si));
 }
 
-SYS_EXIT(chdir) { return FAILED ? 0 : record_chdir(); }
-SYS_EXIT(fchdir) { return FAILED ? 0 : record_chdir(); }
+SYS_EXIT(chdir) { return record_chdir(h); }
+SYS_EXIT(fchdir) { return record_chdir(h); }
 
-SYS_EXIT(unlink) { return FAILED ? 0 : record_names(FM_UNLINK, 0, AT_FDCWD, STR(di), 0, NULL); }
-SYS_EXIT(rmdir) { return FAILED ? 0 : record_names(FM_UNLINK, 1, AT_FDCWD, STR(di), 0, NULL); }
-SYS_EXIT(unlinkat)
-{
-	return FAILED ? 0 : record_names(FM_UNLINK, !!(ARG(dx) & AT_REMOVEDIR), ARG(di), STR(si), 0, NULL);
-}
+SYS_EXIT(unlink) { return record_names(h, FM_UNLINK, 0, AT_FDCWD, STR(di), 0, NULL); }
+SYS_EXIT(rmdir) { return record_names(h, FM_UNLINK, 1, AT_FDCWD, STR(di), 0, NULL); }
+SYS_EXIT(unlinkat) { return record_names(h, FM_UNLINK, !!(ARG(dx) & AT_REMOVEDIR), ARG(di), STR(si), 0, NULL); }
 
-SYS_EXIT(rename) { return FAILED ? 0 : record_names(FM_RENAME, 0, AT_FDCWD, STR(di), AT_FDCWD, STR(si)); }
-SYS_EXIT(renameat) { return FAILED ? 0 : record_names(FM_RENAME, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
-SYS_EXIT(renameat2) { return FAILED ? 0 : record_names(FM_RENAME, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
+SYS_EXIT(rename) { return record_names(h, FM_RENAME, 0, AT_FDCWD, STR(di), AT_FDCWD, STR(si)); }
+SYS_EXIT(renameat) { return record_names(h, FM_RENAME, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
+SYS_EXIT(renameat2) { return record_names(h, FM_RENAME, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
 
-SYS_EXIT(link) { return FAILED ? 0 : record_names(FM_LINK, 0, AT_FDCWD, STR(di), AT_FDCWD, STR(si)); }
-SYS_EXIT(linkat) { return FAILED ? 0 : record_names(FM_LINK, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
-SYS_EXIT(symlink) { return FAILED ? 0 : record_symlink(STR(di), AT_FDCWD, STR(si)); }
-SYS_EXIT(symlinkat) { return FAILED ? 0 : record_symlink(STR(di), ARG(si), STR(dx)); }
+SYS_EXIT(link) { return record_names(h, FM_LINK, 0, AT_FDCWD, STR(di), AT_FDCWD, STR(si)); }
+SYS_EXIT(linkat) { return record_names(h, FM_LINK, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
+SYS_EXIT(symlink) { return record_symlink(h, STR(di), AT_FDCWD, STR(si)); }
+SYS_EXIT(symlinkat) { return record_symlink(h, STR(di), ARG(si), STR(dx)); }
 
 SEC("tracepoint/io_uring/io_uring_submit_req")
 int io_uring_submit_req(void *ctx)
