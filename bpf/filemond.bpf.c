@@ -9,9 +9,11 @@
  *   sched_process_exec  (tp_btf)  E: the file executed, the name it was
  *                                 run by, the #! interpreter
  *   sched_process_exit  (tp_btf)  X, once per process (group_dead)
- *   syscalls/sys_exit_* (tracepoint) R W C D M L, at syscall exit: the
- *       result is known, the arguments are read from the saved user
- *       registers (x86_64: di si dx r10 r8) and the path strings were
+ *   syscalls/sys_exit_* (tracepoint) R W C D M L: two programs (the open
+ *       family, the rest) attached to each call's exit tracepoint,
+ *       dispatching on the syscall number.
+ *       At exit the result is known, the arguments are read from the saved
+ *       user registers (x86_64: di si dx r10) and the path strings were
  *       faulted in by the syscall itself.
  *   io_uring/io_uring_submit_req  one warning per process: its io_uring
  *       file operations bypass the syscall tracepoints.
@@ -228,50 +230,133 @@ static __always_inline int record_chdir(struct hook *h)
 	return 0;
 }
 
-/* One program per syscall, run at its exit, for successful calls of traced processes. */
-#define SYS_EXIT(name)                                                                                 \
-	static __always_inline int name##_record(struct hook *h, long ret);                             \
-	SEC("tracepoint/syscalls/sys_exit_" #name) int sys_exit_##name(struct syscall_exit_ctx *ctx)    \
-	{                                                                                               \
-		struct hook h;                                                                          \
-                                                                                                        \
-		if (ctx->ret < 0 || !hook_begin(&h))                                                    \
-			return 0;                                                                       \
-		return name##_record(&h, ctx->ret);                                                     \
-	}                                                                                               \
-	static __always_inline int name##_record(struct hook *h, long ret)
-#define ARG(reg) (h->regs->reg)
-#define STR(reg) ((const char *)ARG(reg))
+/* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
+enum {
+	NR_open = 2, NR_chdir = 80, NR_fchdir = 81, NR_rename = 82, NR_rmdir = 84, NR_creat = 85, NR_link = 86,
+	NR_unlink = 87, NR_symlink = 88, NR_openat = 257, NR_unlinkat = 263, NR_renameat = 264, NR_linkat = 265,
+	NR_symlinkat = 266, NR_open_by_handle_at = 304, NR_renameat2 = 316, NR_openat2 = 437,
+};
 
-SYS_EXIT(open) { return record_open(h, ret, ARG(si), AT_FDCWD, STR(di)); }
-SYS_EXIT(openat) { return record_open(h, ret, ARG(dx), ARG(di), STR(si)); }
-SYS_EXIT(creat) { return record_open(h, ret, CREAT_FLAGS, AT_FDCWD, STR(di)); }
-SYS_EXIT(open_by_handle_at) { return record_open(h, ret, ARG(dx), 0, NULL); }
+/* The arguments of a name-only call (D M L): up to two (dirfd, path) pairs. */
+struct names {
+	__u8 kind;
+	__u32 aux;
+	long dirfd[2];
+	const char *name[2];
+};
 
-SYS_EXIT(openat2)
+/* Decode a name-only call; 0 if nr is not one. */
+static __always_inline int names_of(int nr, struct pt_regs *r, struct names *n)
 {
-	__u64 flags = 0;
-
-	/* struct open_how starts with __u64 flags; the syscall read it. */
-	bpf_probe_read_user(&flags, sizeof(flags), (void *)ARG(dx));
-	return record_open(h, ret, flags, ARG(di), STR(si));
+	n->aux = 0;
+	n->name[1] = NULL;
+	n->dirfd[0] = n->dirfd[1] = AT_FDCWD;
+	switch (nr) {
+	case NR_rmdir:
+		n->aux = 1;
+		/* fall through */
+	case NR_unlink:
+		n->kind = FM_UNLINK;
+		n->name[0] = (const char *)r->di;
+		return 1;
+	case NR_unlinkat:
+		n->kind = FM_UNLINK;
+		n->aux = !!(r->dx & AT_REMOVEDIR);
+		n->dirfd[0] = r->di;
+		n->name[0] = (const char *)r->si;
+		return 1;
+	case NR_rename:
+	case NR_link:
+		n->kind = nr == NR_rename ? FM_RENAME : FM_LINK;
+		n->name[0] = (const char *)r->di;
+		n->name[1] = (const char *)r->si;
+		return 1;
+	case NR_renameat:
+	case NR_renameat2:
+	case NR_linkat:
+		n->kind = nr == NR_linkat ? FM_LINK : FM_RENAME;
+		n->dirfd[0] = r->di;
+		n->name[0] = (const char *)r->si;
+		n->dirfd[1] = r->dx;
+		n->name[1] = (const char *)r->r10;
+		return 1;
+	}
+	return 0;
 }
 
-SYS_EXIT(chdir) { return record_chdir(h); }
-SYS_EXIT(fchdir) { return record_chdir(h); }
+/* Decode an open-family call; 0 if nr is not one. */
+static __always_inline int open_of(int nr, struct pt_regs *r, __u32 *flags, long *dirfd, const char **name)
+{
+	__u64 how_flags = 0;
 
-SYS_EXIT(unlink) { return record_names(h, FM_UNLINK, 0, AT_FDCWD, STR(di), 0, NULL); }
-SYS_EXIT(rmdir) { return record_names(h, FM_UNLINK, 1, AT_FDCWD, STR(di), 0, NULL); }
-SYS_EXIT(unlinkat) { return record_names(h, FM_UNLINK, !!(ARG(dx) & AT_REMOVEDIR), ARG(di), STR(si), 0, NULL); }
+	*dirfd = AT_FDCWD;
+	switch (nr) {
+	case NR_open:
+		*flags = r->si;
+		*name = (const char *)r->di;
+		return 1;
+	case NR_creat:
+		*flags = CREAT_FLAGS;
+		*name = (const char *)r->di;
+		return 1;
+	case NR_openat:
+		*flags = r->dx;
+		*dirfd = r->di;
+		*name = (const char *)r->si;
+		return 1;
+	case NR_openat2:
+		/* struct open_how starts with __u64 flags; the syscall read it. */
+		bpf_probe_read_user(&how_flags, sizeof(how_flags), (void *)r->dx);
+		*flags = how_flags;
+		*dirfd = r->di;
+		*name = (const char *)r->si;
+		return 1;
+	case NR_open_by_handle_at:
+		*flags = r->dx;
+		*name = NULL; /* a handle, no name */
+		return 1;
+	}
+	return 0;
+}
 
-SYS_EXIT(rename) { return record_names(h, FM_RENAME, 0, AT_FDCWD, STR(di), AT_FDCWD, STR(si)); }
-SYS_EXIT(renameat) { return record_names(h, FM_RENAME, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
-SYS_EXIT(renameat2) { return record_names(h, FM_RENAME, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
+/*
+ * Two programs, attached at exit to the syscalls they know (the lists are
+ * in src/tracer.c), dispatching on the syscall number: one for the open
+ * family, the hot path, and one for the rest.  Each kind of record is built
+ * at one call site, so the verifier checks each once, and start-up loads
+ * two programs instead of one per syscall.
+ */
+SEC("tracepoint/syscalls/sys_exit_openat")
+int sys_exit_open(struct syscall_exit_ctx *ctx)
+{
+	struct hook h;
+	const char *name;
+	__u32 flags;
+	long dirfd;
 
-SYS_EXIT(link) { return record_names(h, FM_LINK, 0, AT_FDCWD, STR(di), AT_FDCWD, STR(si)); }
-SYS_EXIT(linkat) { return record_names(h, FM_LINK, 0, ARG(di), STR(si), ARG(dx), STR(r10)); }
-SYS_EXIT(symlink) { return record_symlink(h, STR(di), AT_FDCWD, STR(si)); }
-SYS_EXIT(symlinkat) { return record_symlink(h, STR(di), ARG(si), STR(dx)); }
+	if (ctx->ret < 0 || !hook_begin(&h) || !open_of(ctx->nr, h.regs, &flags, &dirfd, &name))
+		return 0;
+	return record_open(&h, ctx->ret, flags, dirfd, name);
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlinkat")
+int sys_exit_names(struct syscall_exit_ctx *ctx)
+{
+	struct names n;
+	struct hook h;
+
+	if (ctx->ret < 0 || !hook_begin(&h))
+		return 0;
+	if (names_of(ctx->nr, h.regs, &n))
+		return record_names(&h, n.kind, n.aux, n.dirfd[0], n.name[0], n.dirfd[1], n.name[1]);
+	if (ctx->nr == NR_symlink)
+		return record_symlink(&h, (const char *)h.regs->di, AT_FDCWD, (const char *)h.regs->si);
+	if (ctx->nr == NR_symlinkat)
+		return record_symlink(&h, (const char *)h.regs->di, h.regs->si, (const char *)h.regs->dx);
+	if (ctx->nr == NR_chdir || ctx->nr == NR_fchdir)
+		return record_chdir(&h);
+	return 0;
+}
 
 SEC("tracepoint/io_uring/io_uring_submit_req")
 int io_uring_submit_req(void *ctx)

@@ -25,7 +25,6 @@
 #include "tracefs.h"
 #include "util.h"
 
-#define TP_PREFIX "tracepoint/"
 
 static bool verbose_libbpf;
 
@@ -36,39 +35,23 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return verbose_libbpf ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-static bool is_classic_tp(const struct bpf_program *p)
-{
-	return bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;
-}
-
-/* Tracepoint ids for the classic programs; those the kernel lacks are not loaded. */
-static int resolve_tracepoints(struct tracer *t, int *ids)
-{
-	const char *names[TRACER_MAX_PROGS];
-	struct bpf_program *p;
-	size_t n = 0;
-	int err;
-
-	bpf_object__for_each_program(p, t->skel->obj) {
-		if (is_classic_tp(p) && n < TRACER_MAX_PROGS)
-			names[n++] = bpf_program__section_name(p) + strlen(TP_PREFIX);
-	}
-	err = tracefs_event_ids(names, ids, n);
-	if (err) {
-		fm_error("cannot find tracepoints: tracefs is not mounted and mounting it failed: %s",
-			 strerror(-err));
-		return -1;
-	}
-	n = 0;
-	bpf_object__for_each_program(p, t->skel->obj) {
-		if (!is_classic_tp(p))
-			continue;
-		if (ids[n] < 0)
-			bpf_program__set_autoload(p, false); /* e.g. no legacy open(2) */
-		n++;
-	}
-	return 0;
-}
+/*
+ * The syscalls whose exit the sys_exit_open (the first N_OPEN_TP) and
+ * sys_exit_names programs are attached to; they dispatch on the syscall
+ * number (bpf/filemond.bpf.c).  Those the kernel lacks (legacy calls on
+ * some architectures) are skipped.
+ */
+#define N_OPEN_TP 5
+static const char *const SYSCALL_TRACEPOINTS[] = {
+	"syscalls/sys_exit_open", "syscalls/sys_exit_openat", "syscalls/sys_exit_openat2",
+	"syscalls/sys_exit_creat", "syscalls/sys_exit_open_by_handle_at", "syscalls/sys_exit_chdir",
+	"syscalls/sys_exit_fchdir", "syscalls/sys_exit_unlink", "syscalls/sys_exit_unlinkat",
+	"syscalls/sys_exit_rmdir", "syscalls/sys_exit_rename", "syscalls/sys_exit_renameat",
+	"syscalls/sys_exit_renameat2", "syscalls/sys_exit_link", "syscalls/sys_exit_linkat",
+	"syscalls/sys_exit_symlink", "syscalls/sys_exit_symlinkat",
+};
+#define N_SYSCALL_TP (sizeof(SYSCALL_TRACEPOINTS) / sizeof(SYSCALL_TRACEPOINTS[0]))
+#define IOURING_TP "io_uring/io_uring_submit_req"
 
 static struct bpf_link *attach_classic_tp(struct bpf_program *p, int id)
 {
@@ -95,26 +78,54 @@ static struct bpf_link *attach_classic_tp(struct bpf_program *p, int id)
 	return link;
 }
 
+static int add_link(struct tracer *t, struct bpf_link *link, const char *what)
+{
+	if (!link || t->nlinks == TRACER_MAX_PROGS) {
+		fm_error("cannot attach %s: %s", what, link ? "too many programs" : strerror(errno));
+		bpf_link__destroy(link);
+		return -1;
+	}
+	t->links[t->nlinks++] = link;
+	return 0;
+}
+
+/* ids[] has the tracepoint ids of SYSCALL_TRACEPOINTS then IOURING_TP. */
 static int attach_all(struct tracer *t, const int *ids)
 {
-	struct bpf_program *p;
-	int n = 0;
+	struct filemond_bpf *sk = t->skel;
 
-	bpf_object__for_each_program(p, t->skel->obj) {
-		struct bpf_link *link = NULL;
-		bool classic = is_classic_tp(p);
-		int id = classic ? ids[n++] : 0;
+	for (size_t i = 0; i < N_SYSCALL_TP; i++) {
+		struct bpf_program *p = i < N_OPEN_TP ? sk->progs.sys_exit_open : sk->progs.sys_exit_names;
 
-		if (!bpf_program__autoload(p))
-			continue;
-		link = classic ? attach_classic_tp(p, id) : bpf_program__attach(p);
-		if (!link || t->nlinks == TRACER_MAX_PROGS) {
-			fm_error("cannot attach %s: %s", bpf_program__section_name(p), strerror(errno));
-			bpf_link__destroy(link);
+		if (ids[i] >= 0 && add_link(t, attach_classic_tp(p, ids[i]), SYSCALL_TRACEPOINTS[i]))
 			return -1;
-		}
-		t->links[t->nlinks++] = link;
 	}
+	if (ids[N_SYSCALL_TP] >= 0 &&
+	    add_link(t, attach_classic_tp(sk->progs.io_uring_submit_req, ids[N_SYSCALL_TP]), IOURING_TP))
+		return -1;
+	if (add_link(t, bpf_program__attach(sk->progs.on_fork), "sched_process_fork") ||
+	    add_link(t, bpf_program__attach(sk->progs.on_exec), "sched_process_exec") ||
+	    add_link(t, bpf_program__attach(sk->progs.on_exit), "sched_process_exit"))
+		return -1;
+	return 0;
+}
+
+/* Tracepoint ids; the io_uring hook is not loaded if the kernel lacks it. */
+static int resolve_tracepoints(struct tracer *t, int *ids)
+{
+	const char *names[N_SYSCALL_TP + 1];
+	int err;
+
+	for (size_t i = 0; i < N_SYSCALL_TP; i++)
+		names[i] = SYSCALL_TRACEPOINTS[i];
+	names[N_SYSCALL_TP] = IOURING_TP;
+	err = tracefs_event_ids(names, ids, N_SYSCALL_TP + 1);
+	if (err) {
+		fm_error("cannot find tracepoints: tracefs is not mounted and mounting it failed: %s", strerror(-err));
+		return -1;
+	}
+	if (ids[N_SYSCALL_TP] < 0)
+		bpf_program__set_autoload(t->skel->progs.io_uring_submit_req, false);
 	return 0;
 }
 
@@ -128,7 +139,7 @@ static void explain_load_error(int err)
 
 int tracer_open(struct tracer *t, const struct tracer_opts *o)
 {
-	int ids[TRACER_MAX_PROGS];
+	int ids[N_SYSCALL_TP + 1];
 
 	memset(t, 0, sizeof(*t));
 	/* Loading and attaching tracing programs needs CAP_BPF and CAP_PERFMON

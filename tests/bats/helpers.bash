@@ -75,7 +75,7 @@ records_of() {
 
 # Count the BPF programs filemond loads that exist right now.
 filemond_prog_count() {
-	bpftool prog show 2>/dev/null | grep -cE ' name (on_fork|on_exec|on_exit|sys_exit_open[a-z0-9]*|sys_exit_creat) ' || true
+	bpftool prog show 2>/dev/null | grep -cE ' name (on_fork|on_exec|on_exit|sys_exit_open|sys_exit_names) ' || true
 }
 
 # Wait (up to 10 s) until no filemond BPF program is loaded.
