@@ -59,7 +59,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		count_lost(s, FM_LOST_UNTRACKED);
 	else
 		__sync_fetch_and_add(&s->nproc[t.gen & 1], 1);
-	emit_plain(s, FM_FORK, &t, ptgid, ctgid);
+	emit_plain(s, FM_FORK, &t, ptgid, ctgid, 0);
 	return 0;
 }
 
@@ -138,7 +138,9 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 		code = sig->group_exit_code;
 	else
 		code = p->group_leader->exit_code;
-	emit_plain(s, FM_EXIT, &t, tgid, code);
+	/* The session's last process: wake the consumer at once, so the end
+	 * of the traced tree is seen without waiting for its next poll. */
+	emit_plain(s, FM_EXIT, &t, tgid, code, s->nproc[t.gen & 1] <= 1);
 	__sync_fetch_and_add(&s->nproc[t.gen & 1], -1);
 	return 0;
 }
@@ -369,6 +371,6 @@ int io_uring_submit_req(void *ctx)
 	if (!v || (v->flags & FM_TRACEE_IOURING_SEEN) || !(s = traced(tgid, &t)))
 		return 0;
 	__sync_fetch_and_or(&v->flags, FM_TRACEE_IOURING_SEEN);
-	emit_plain(s, FM_IOURING, &t, tgid, 0);
+	emit_plain(s, FM_IOURING, &t, tgid, 0, 0);
 	return 0;
 }

@@ -83,27 +83,33 @@ static __always_inline struct fm_event *event_begin(__u8 kind, const struct fm_t
 	return &sc->ev;
 }
 
-static __always_inline void event_submit(struct fm_event *ev, struct fm_session *s)
+/* Queue ev; wake the consumer now if asked or if enough is waiting. */
+static __always_inline void event_submit_wake(struct fm_event *ev, struct fm_session *s, int wake)
 {
 	__u64 len = ev->len;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (len > FM_DATA_MAX)
 		len = FM_DATA_MAX;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (wake || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, ev, FM_EVENT_HDR_SIZE + len, flags))
 		count_lost(s, FM_LOST_RING);
 }
 
+static __always_inline void event_submit(struct fm_event *ev, struct fm_session *s)
+{
+	event_submit_wake(ev, s, 0);
+}
+
 /* A record with no path (F, X, io_uring). */
 static __always_inline void emit_plain(struct fm_session *s, __u8 kind, const struct fm_tracee *t, __u32 pid,
-				       __u32 aux)
+				       __u32 aux, int wake)
 {
 	struct fm_event *ev = event_begin(kind, t, pid, aux);
 
 	if (ev)
-		event_submit(ev, s);
+		event_submit_wake(ev, s, wake);
 	else
 		count_lost(s, FM_LOST_RING);
 }
