@@ -76,7 +76,7 @@ run_one() { # tracer workload -> "seconds lost records"
 		lost=$(sed -n 's/^# lost \([0-9]*\) events$/\1/p' "$log"); lost=${lost:-0}
 		[ "$rc" -eq 123 ] || [ "$lost" -eq 0 ] || lost="$lost(rc$rc)"
 		if [ "$w" = openloop ]; then
-			records=$(grep -cE "^[RW] [0-9]+ $work/run/" "$log")
+			records=$(grep -cE "^[RW] [0-9]+ $work/run(/|\$)" "$log")
 		else
 			records=$(grep -cE '^[ERW] ' "$log")
 		fi
@@ -94,9 +94,10 @@ truth() {
 		$(workload_cmd openloop) | sed -n 's/^records //p'
 		return
 	fi
-	strace -f -y -qq -e status=successful \
+	# the same timing wrapper as the measured runs, so the trees are the same
+	eval "strace -f -y -qq -e status=successful \
 		-e trace=open,openat,openat2,creat,execve,chdir,fchdir,clone,clone3,fork,vfork \
-		-o "$work/st" sh -c "$(workload_cmd "$w") >/dev/null 2>&1"
+		-o $work/st $(timed "$(workload_cmd "$w")")"
 	awk -v cwd="$(pwd -P)" -f "$top/tests/bats/strace_view.awk" "$work/st" | wc -l
 }
 
@@ -187,11 +188,12 @@ for mode in session idle; do
 done
 
 # Start and stop.
-ms_of() { local s e; s=$(now); "$@" >/dev/null 2>&1; e=$(now); echo $(((e - s) / 1000)); }
+ms_of() { local s e; s=$(now); "$@" >/dev/null 2>&1; e=$(now); awk -v d=$((e - s)) 'BEGIN {printf "%.2f", d / 1000}'; }
 for i in $(seq 10); do
-	echo "true $(ms_of true)"
-	echo "standalone $(ms_of "$FM" --standalone -o /dev/null -- true)"
-	echo "daemon $(ms_of "$FM" --connect --socket "$sock" -o /dev/null -- true)"
+	echo "true $(ms_of /bin/true)"
+	echo "standalone $(ms_of "$FM" --standalone -o /dev/null -- /bin/true)"
+	sleep 1 # let its detacher finish
+	echo "daemon $(ms_of "$FM" --connect --socket "$sock" -o /dev/null -- /bin/true)"
 	echo "setup $(ms_of "$FMCLIENT" "$sock" fd:/dev/null self close)"
 done >"$out/startstop.txt"
 echo
@@ -201,8 +203,8 @@ echo "| what | ms |"
 echo "|---|---|"
 for k in true standalone daemon setup; do
 	awk -v k="$k" '$1 == k {print $2}' "$out/startstop.txt" | median | awk -v k="$k" '{
-		n = (k == "true") ? "true(1) alone" : (k == "standalone") ? "filemond --standalone -- true" : (k == "daemon") ? "filemond --connect -- true (via the daemon)" : "session set-up via the daemon: connect, SET_FD, SET_PID, CLOSE"
-		printf "| %s | %.1f (%.1f-%.1f) |\n", n, $1, $2, $3}'
+		n = (k == "true") ? "/bin/true alone" : (k == "standalone") ? "filemond --standalone -- /bin/true" : (k == "daemon") ? "filemond --connect -- /bin/true (via the daemon)" : "session set-up via the daemon: connect, SET_FD, SET_PID, CLOSE"
+		printf "| %s | %.2f (%.2f-%.2f) |\n", n, $1, $2, $3}'
 done
 echo
 echo "Daemon RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' "/proc/$daemon_pid/status")"

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "consumer.h"
@@ -33,6 +34,8 @@
 #include "util.h"
 
 #define POLL_MS 10
+/* With no session for this long, the programs are detached: an idle daemon costs nothing. */
+#define LINGER_MS 2000
 
 struct conn {
 	int fd;
@@ -52,8 +55,17 @@ struct daemon {
 	int listen_fd, sigfd, epfd;
 	struct conn *conns;
 	int nsessions;
+	long long idle_since_ms; /* when the last session closed */
 	int stop_signal;
 };
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
 
 /* epoll tags for the fds that are not connections */
 static char tag_listen, tag_signal, tag_ring;
@@ -99,7 +111,8 @@ static void conn_close(struct daemon *d, struct conn *c)
 	if (c->sess.slot >= 0) {
 		if (session_close(&c->sess, &d->tracer, &d->consumer, &lost))
 			fm_warn("session of pid %d: cannot write its log", (int)c->cred.pid);
-		d->nsessions--;
+		if (--d->nsessions == 0)
+			d->idle_since_ms = now_ms();
 	}
 	for (pp = &d->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -169,6 +182,8 @@ static int need_session(struct daemon *d, struct conn *c)
 		return 0;
 	if (d->nsessions >= d->o->max_sessions)
 		return -EUSERS;
+	if (tracer_attach(&d->tracer)) /* the first session after an idle spell */
+		return -EIO;
 	err = session_open(&c->sess, &d->tracer, c->cred.pid, c->cred.uid);
 	if (err)
 		return err == -EBUSY ? -EUSERS : err;
@@ -186,6 +201,7 @@ static char *status_text(struct daemon *d)
 	if (!f)
 		return NULL;
 	fprintf(f, "sessions %d, tracer map entries %d\n", d->nsessions, slot_map_entries(&d->tracer));
+	fprintf(f, "programs %s\n", d->tracer.nlinks ? "attached" : "detached (no session)");
 	fprintf(f, "%-10s %-8s %-6s %-6s %-10s %-8s\n", "SESSION", "CLIENT", "UID", "PROCS", "RECORDS", "LOST");
 	for (struct conn *c = d->conns; c; c = c->next) {
 		char id[32];
@@ -227,7 +243,8 @@ static bool serve(struct daemon *d, struct conn *c)
 		if (c->sess.slot >= 0) {
 			err = session_close(&c->sess, &d->tracer, &d->consumer, &lost);
 			lost += c->sess.log.unresolved; /* records not written whole count too */
-			d->nsessions--;
+			if (--d->nsessions == 0)
+				d->idle_since_ms = now_ms();
 		}
 		proto_send_reply(c->fd, FM_REPLY, r->op, -err, lost, NULL);
 		return false;
@@ -323,6 +340,8 @@ static void loop(struct daemon *d)
 				conn_readable(d, tag);
 		}
 		note_empty_sessions(d);
+		if (d->nsessions == 0 && d->tracer.nlinks && now_ms() - d->idle_since_ms >= LINGER_MS)
+			tracer_detach(&d->tracer);
 	}
 }
 
@@ -331,8 +350,9 @@ int daemon_run(const struct daemon_opts *o)
 	struct daemon d = { .o = o, .listen_fd = -1, .sigfd = -1, .epfd = -1 };
 	int err, ret = EXIT_FAILURE_FM;
 
-	if (tracer_open(&d.tracer, &o->tracer))
+	if (tracer_load(&d.tracer, &o->tracer))
 		return EXIT_FAILURE_FM;
+	signal(SIGCHLD, SIG_IGN); /* detacher children reap themselves */
 	if ((err = setup(&d))) {
 		fm_error(err == -EADDRINUSE ? "a daemon already answers on %s" : "cannot listen on %s: %s",
 			 o->socket_path, strerror(-err));

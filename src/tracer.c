@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,24 +90,45 @@ static int add_link(struct tracer *t, struct bpf_link *link, const char *what)
 	return 0;
 }
 
-/* ids[] has the tracepoint ids of SYSCALL_TRACEPOINTS then IOURING_TP. */
-static int attach_all(struct tracer *t, const int *ids)
+/* Wait (bounded) for the previous detach to finish. */
+static void wait_detacher(struct tracer *t)
+{
+	struct pollfd p = { .fd = t->detacher, .events = POLLIN };
+
+	if (t->detacher < 0)
+		return;
+	poll(&p, 1, 10000);
+	close(t->detacher);
+	t->detacher = -1;
+}
+
+int tracer_attach(struct tracer *t)
 {
 	struct filemond_bpf *sk = t->skel;
+	const int *ids = t->tp_ids; /* SYSCALL_TRACEPOINTS, then IOURING_TP */
 
+	if (t->nlinks)
+		return 0;
+	wait_detacher(t); /* the same programs cannot be attached twice */
 	for (size_t i = 0; i < N_SYSCALL_TP; i++) {
 		struct bpf_program *p = i < N_OPEN_TP ? sk->progs.sys_exit_open : sk->progs.sys_exit_names;
 
-		if (ids[i] >= 0 && add_link(t, attach_classic_tp(p, ids[i]), SYSCALL_TRACEPOINTS[i]))
+		if (ids[i] >= 0 && add_link(t, attach_classic_tp(p, ids[i]), SYSCALL_TRACEPOINTS[i])) {
+			tracer_detach(t);
 			return -1;
+		}
 	}
 	if (ids[N_SYSCALL_TP] >= 0 &&
-	    add_link(t, attach_classic_tp(sk->progs.io_uring_submit_req, ids[N_SYSCALL_TP]), IOURING_TP))
+	    add_link(t, attach_classic_tp(sk->progs.io_uring_submit_req, ids[N_SYSCALL_TP]), IOURING_TP)) {
+		tracer_detach(t);
 		return -1;
+	}
 	if (add_link(t, bpf_program__attach(sk->progs.on_fork), "sched_process_fork") ||
 	    add_link(t, bpf_program__attach(sk->progs.on_exec), "sched_process_exec") ||
-	    add_link(t, bpf_program__attach(sk->progs.on_exit), "sched_process_exit"))
+	    add_link(t, bpf_program__attach(sk->progs.on_exit), "sched_process_exit")) {
+		tracer_detach(t);
 		return -1;
+	}
 	return 0;
 }
 
@@ -137,11 +159,10 @@ static void explain_load_error(int err)
 		fm_error("cannot load BPF programs: %s (run with -v for the verifier log)", strerror(err));
 }
 
-int tracer_open(struct tracer *t, const struct tracer_opts *o)
+int tracer_load(struct tracer *t, const struct tracer_opts *o)
 {
-	int ids[N_SYSCALL_TP + 1];
-
 	memset(t, 0, sizeof(*t));
+	t->detacher = -1;
 	/* Loading and attaching tracing programs needs CAP_BPF and CAP_PERFMON
 	 * (or CAP_SYS_ADMIN): say so before anything else fails. */
 	if (!proc_has_cap(0, CAP_SYS_ADMIN) && !(proc_has_cap(0, CAP_BPF) && proc_has_cap(0, CAP_PERFMON))) {
@@ -163,28 +184,27 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 	}
 	/* Wake the consumer early only when an eighth of the ring is waiting. */
 	t->skel->rodata->wakeup_bytes = o->ring_size / 8 < (256 << 10) ? o->ring_size / 8 : (256 << 10);
-	if (resolve_tracepoints(t, ids))
+	if (resolve_tracepoints(t, t->tp_ids))
 		goto fail;
 	if (filemond_bpf__load(t->skel)) {
 		explain_load_error(errno);
 		goto fail;
 	}
-	if (attach_all(t, ids))
-		goto fail;
 	return 0;
 fail:
 	tracer_close(t);
 	return -1;
 }
 
-/* Free everything in this process without detaching (another holds the links). */
-static void release_local(struct tracer *t)
+int tracer_open(struct tracer *t, const struct tracer_opts *o)
 {
-	for (int i = 0; i < t->nlinks; i++) {
-		bpf_link__disconnect(t->links[i]);
-		bpf_link__destroy(t->links[i]);
+	if (tracer_load(t, o))
+		return -1;
+	if (tracer_attach(t)) {
+		tracer_close(t);
+		return -1;
 	}
-	filemond_bpf__destroy(t->skel);
+	return 0;
 }
 
 /* In the detacher: stdio to /dev/null, every non-BPF descriptor closed. */
@@ -239,32 +259,45 @@ static void destroy_links_parallel(struct tracer *t)
 /*
  * Detaching a classic tracepoint waits for an RCU grace period, about
  * 75 ms each here, one after another.  A forked child inherits the link
- * fds and does that; this process only drops its references, which is
- * fast because the child still holds them.  The child leaves the session
+ * fds and does that; this process only closes its copies, which is fast
+ * because the child still holds the same files.  The same programs can be
+ * attached again only once the child is done (tracer_attach waits).  The child leaves the session
  * and process group and holds no other descriptor, so nothing (a shell's
- * $(...), a pipe reader) waits for it.
+ * $(...), a pipe reader, a daemon's client) waits for it.
  */
-void tracer_close(struct tracer *t)
+void tracer_detach(struct tracer *t)
 {
-	pid_t pid;
+	pid_t pid = t->nlinks ? fork() : -1;
 
-	if (!t->skel)
-		return;
-	pid = t->nlinks ? fork() : -1;
 	if (pid == 0) {
 		setsid();
 		keep_only_bpf_fds();
 		destroy_links_parallel(t);
 		_exit(0);
 	}
+	/* With a child holding the same files, this only closes our copies
+	 * (perf events are disabled first, so the programs stop at once);
+	 * without one, it is the slow detach itself. */
+	for (int i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
 	if (pid > 0) {
-		release_local(t);
-	} else {
-		for (int i = 0; i < t->nlinks; i++)
-			bpf_link__destroy(t->links[i]);
-		filemond_bpf__destroy(t->skel);
+		if (t->detacher >= 0)
+			close(t->detacher);
+		t->detacher = (int)syscall(SYS_pidfd_open, pid, 0);
 	}
+}
+
+void tracer_close(struct tracer *t)
+{
+	if (!t->skel)
+		return;
+	tracer_detach(t);
+	if (t->detacher >= 0)
+		close(t->detacher); /* it finishes on its own */
+	filemond_bpf__destroy(t->skel);
 	memset(t, 0, sizeof(*t));
+	t->detacher = -1;
 }
 
 unsigned long long tracer_lost(const struct tracer *t)

@@ -16,16 +16,24 @@ struct tracer_opts {
 /* The most BPF programs the object has (checked at open). */
 #define TRACER_MAX_PROGS 32
 
-/* The loaded and attached BPF programs: one per filemond process. */
+/* The loaded BPF programs, and their links while attached: one per filemond process. */
 struct tracer {
 	struct filemond_bpf *skel;
+	int tp_ids[TRACER_MAX_PROGS]; /* tracepoint ids, resolved at load */
 	struct bpf_link *links[TRACER_MAX_PROGS];
-	int nlinks;
+	int nlinks; /* 0: detached */
+	int detacher; /* pidfd of the child still detaching, or -1 */
 };
 
-/* Open, size, load and attach.  0, or -1 after printing one line why. */
+/* Open, size and load, without attaching.  0, or -1 after printing one line why. */
+int tracer_load(struct tracer *t, const struct tracer_opts *o);
+/* Attach every program.  0, or -1 after printing one line why. */
+int tracer_attach(struct tracer *t);
+/* Detach.  Returns at once: the slow part runs in a child. */
+void tracer_detach(struct tracer *t);
+/* Load and attach. */
 int tracer_open(struct tracer *t, const struct tracer_opts *o);
-/* Detach and free.  Returns at once: the slow part runs in a child. */
+/* Detach and free. */
 void tracer_close(struct tracer *t);
 /* Records dropped in the kernel, all CPUs and kinds. */
 unsigned long long tracer_lost(const struct tracer *t);

@@ -247,7 +247,10 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 		"$FILEMOND" --socket "$sock4" -o "$D/t$i.log" -- sleep 3 &
 		clients="$clients $!"
 	done
-	sleep 0.4
+	for _ in $(seq 100); do
+		"$FILEMOND" --status --socket "$sock4" | grep -q '^sessions 3,' && break
+		sleep 0.05
+	done
 	kill -TERM "$d4"
 	wait "$d4"
 	for i in 1 2 3; do
@@ -262,7 +265,9 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 # A tree that keeps forking while --pid attaches: every child records its own
 # pid after reading f, late enough that the attach has happened.
 pid_tree_test() {
-	sh -c "for i in \$(seq 40); do sh -c 'sleep 0.7; echo \$\$ >>$D/pids; exec cat $D/f >/dev/null' & sleep 0.01; done; wait" &
+	# the children read late (2 s): after the attach, even when the daemon
+	# first has to re-attach its programs
+	sh -c "for i in \$(seq 40); do sh -c 'sleep 2; echo \$\$ >>$D/pids; exec cat $D/f >/dev/null' & sleep 0.01; done; wait" &
 	root=$!
 	sleep 0.15
 	run "$@" -o "$D/log" --pid "$root"
@@ -283,4 +288,19 @@ pid_tree_test() {
 
 @test "--pid standalone: every descendant, none twice, forks during the scan" {
 	pid_tree_test "$FILEMOND" --standalone
+}
+
+@test "an idle daemon detaches its programs, and attaches them again for the next session" {
+	run fmd -o "$D/a.log" -- cat "$D/f"
+	assert_success
+	for _ in $(seq 60); do
+		"$FILEMOND" --status --socket "$SOCK" | grep -qx 'programs detached (no session)' && break
+		sleep 0.1
+	done
+	run "$FILEMOND" --status --socket "$SOCK"
+	assert_line 'programs detached (no session)'
+	wait_no_filemond_links
+	run fmd -o "$D/b.log" -- cat "$D/f"
+	assert_success
+	grep -qE "^R [0-9]+ $D/f\$" "$D/b.log"
 }

@@ -85,3 +85,12 @@ wait_no_filemond_progs() {
 		sleep 0.1
 	done
 }
+
+# Wait (up to 10 s) until no perf event or BPF link of a filemond is left
+# in any process but the daemon (the detacher has finished).
+wait_no_filemond_links() {
+	for _ in $(seq 100); do
+		[ "$(bpftool link show 2>/dev/null | grep -c 'prog_id')" -eq 0 ] && return 0
+		sleep 0.1
+	done
+}
