@@ -196,6 +196,8 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	run "$FILEMOND" --status --socket "$SOCK"
 	assert_success
 	assert_line --index 0 --regexp '^sessions [1-9][0-9]*, tracer map entries [1-9][0-9]*$'
+	assert_line 'programs attached'
+	assert_line --regexp '^events lost since start \(all sessions\) [0-9]+$'
 	assert_line --regexp "^[0-9]+\.[0-9]+ +$c +0 +1 +[0-9]+ +0 *\$"
 	wait "$c"
 }
