@@ -182,12 +182,14 @@ static __always_inline struct fm_event *record_begin(struct hook *h, __u8 kind, 
 static __always_inline int record_open(struct hook *h, long fd, __u32 flags, long dirfd, const char *name)
 {
 	struct fm_event *ev = record_begin(h, FM_OPEN, flags);
+	struct file *f;
 
 	if (!ev)
 		return 0;
-	seg_walk_fd(ev, FM_SEG_FILE, h->task, fd);
+	f = fd_file(h->task, fd);
+	seg_walk_file(ev, FM_SEG_FILE, h->task, f);
 	if (name)
-		seg_name_at(ev, h->task, dirfd, name);
+		seg_name_at(ev, h->task, dirfd, name, f);
 	event_submit(ev, h->s);
 	return 0;
 }
@@ -200,9 +202,9 @@ static __always_inline int record_names(struct hook *h, __u8 kind, __u32 aux, lo
 
 	if (!ev)
 		return 0;
-	seg_name_at(ev, h->task, dirfd1, name1);
+	seg_name_at(ev, h->task, dirfd1, name1, NULL);
 	if (name2)
-		seg_name_at(ev, h->task, dirfd2, name2);
+		seg_name_at(ev, h->task, dirfd2, name2, NULL);
 	event_submit(ev, h->s);
 	return 0;
 }
@@ -215,7 +217,7 @@ static __always_inline int record_symlink(struct hook *h, const char *text, long
 	if (!ev)
 		return 0;
 	seg_str(ev, FM_SEG_TEXT, text, 1);
-	seg_name_at(ev, h->task, dirfd, name);
+	seg_name_at(ev, h->task, dirfd, name, NULL);
 	event_submit(ev, h->s);
 	return 0;
 }

@@ -162,15 +162,31 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 	return kcast(f, struct file);
 }
 
-/* A segment with the path of the file open as fd in task. */
-static __always_inline void seg_walk_fd(struct fm_event *ev, __u8 role, struct task_struct *task, long fd)
+/* A segment with the path of file f (NULL: a missing-file segment). */
+static __always_inline void seg_walk_file(struct fm_event *ev, __u8 role, struct task_struct *task, struct file *f)
 {
-	struct file *f = fd_file(task, fd);
-
 	if (f)
 		seg_walk(ev, role, task, f->f_path.dentry, f->f_path.mnt);
 	else if (seg_begin(ev) >= 0)
 		seg_end(ev, role, 0, FM_SEG_MISSING);
+}
+
+/* A segment with the path of the file open as fd in task. */
+static __always_inline void seg_walk_fd(struct fm_event *ev, __u8 role, struct task_struct *task, long fd)
+{
+	seg_walk_file(ev, role, task, fd_file(task, fd));
+}
+
+/* Is (dir, mnt) the directory the file reached lives in?  Then the base
+ * need not be walked again: it is the FILE segment's directory. */
+static __always_inline int is_parent_of(struct file *reached, struct dentry *dir, struct vfsmount *mnt)
+{
+	struct dentry *d;
+
+	if (!reached || !dir)
+		return 0;
+	d = reached->f_path.dentry;
+	return d && d->d_parent == dir && d != dir && reached->f_path.mnt == mnt;
 }
 
 /* A segment with the cwd of task. */
@@ -202,18 +218,36 @@ static __always_inline long seg_str(struct fm_event *ev, __u8 role, const void *
 	return at;
 }
 
-/* A path argument and, if relative, the walk of its base (cwd or dirfd). */
+/*
+ * A path argument and, if relative, its base (cwd or dirfd): walked, or,
+ * when the base is the directory of the file the call reached, just said so.
+ */
 static __always_inline void seg_name_at(struct fm_event *ev, struct task_struct *task, long dirfd,
-					const char *name)
+					const char *name, struct file *reached)
 {
 	long at = seg_str(ev, FM_SEG_NAME, name, 1);
+	struct fs_struct *fs;
+	struct file *dir;
 
 	if (at < 0 || ev->data[at & FM_DATA_MASK] == '/')
 		return;
-	if ((int)dirfd == AT_FDCWD)
+	if ((int)dirfd == AT_FDCWD) {
+		fs = task->fs;
+		if (fs && is_parent_of(reached, fs->pwd.dentry, fs->pwd.mnt)) {
+			if (seg_begin(ev) >= 0)
+				seg_end(ev, FM_SEG_BASE_PARENT, 0, 0);
+			return;
+		}
 		seg_walk_cwd(ev, FM_SEG_BASE, task);
-	else
-		seg_walk_fd(ev, FM_SEG_DIRFD, task, (int)dirfd);
+		return;
+	}
+	dir = fd_file(task, (int)dirfd);
+	if (dir && is_parent_of(reached, dir->f_path.dentry, dir->f_path.mnt)) {
+		if (seg_begin(ev) >= 0)
+			seg_end(ev, FM_SEG_DIRFD_PARENT, 0, 0);
+		return;
+	}
+	seg_walk_file(ev, FM_SEG_DIRFD, task, dir);
 }
 
 #endif /* FILEMOND_PATH_BPF_H */

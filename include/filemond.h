@@ -60,6 +60,9 @@ enum fm_kind {
  *   DIRFD   ...or a real directory fd (filemon's "A" case)
  *   INTERP  the interpreter name of a #! script (NUL-terminated)
  *   TEXT    a symlink's contents as written (NUL-terminated)
+ *   BASE_PARENT, DIRFD_PARENT  no bytes: the base (cwd, dirfd) is the
+ *           directory of the FILE before it; saves walking the same
+ *           directories twice for the common relative open
  *
  * Walked paths are encoded leaf first as NUL-terminated names
  * ("hello.c\0src\0home\0" for /home/src/hello.c): the kernel walks child to
@@ -72,6 +75,8 @@ enum fm_seg_role {
 	FM_SEG_DIRFD = 4,
 	FM_SEG_INTERP = 5,
 	FM_SEG_TEXT = 6,
+	FM_SEG_BASE_PARENT = 7,
+	FM_SEG_DIRFD_PARENT = 8,
 };
 
 /* fm_seg.flags: why a segment is not whole. */

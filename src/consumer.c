@@ -58,6 +58,21 @@ static int is_dev_fd(const struct fm_event *ev, const char *name)
 	return ev->kind == FM_EXEC && strncmp(name, "/dev/fd/", 8) == 0;
 }
 
+/* The base a relative name is joined to: walked, or the FILE's directory. */
+static int decode_base(struct record_paths *rp, const struct fm_seg *h, const char *bytes)
+{
+	char *slash;
+
+	if (h->role == FM_SEG_BASE || h->role == FM_SEG_DIRFD)
+		return path_decode(bytes, h->len, rp->base_buf, sizeof(rp->base_buf));
+	if (!rp->file)
+		return -1;
+	strcpy(rp->base_buf, rp->file);
+	slash = strrchr(rp->base_buf, '/');
+	slash[slash == rp->base_buf] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
+	return 0;
+}
+
 /* Apply one segment; the name index advances at each NAME. */
 static int apply_segment(struct record_paths *rp, const struct fm_event *ev, const struct fm_seg *h,
 			 const char *bytes, int *k, const char **raw)
@@ -88,13 +103,19 @@ static int apply_segment(struct record_paths *rp, const struct fm_event *ev, con
 		return 0;
 	case FM_SEG_BASE:
 	case FM_SEG_DIRFD:
-		if (*k < 0 || !raw[*k] || path_decode(bytes, h->len, rp->base_buf, sizeof(rp->base_buf)) < 0)
+	case FM_SEG_BASE_PARENT:
+	case FM_SEG_DIRFD_PARENT:
+		if (*k < 0 || !raw[*k])
+			return -1;
+		if (!rp->file && rp->why)
+			return 0; /* the file was not whole: neither is this name */
+		if (decode_base(rp, h, bytes) < 0)
 			return -1;
 		if (is_dev_fd(ev, raw[*k])) {
 			const char *rest = strchr(raw[*k] + 8, '/');
 
 			raw[*k] = rest ? rest + 1 : "";
-		} else if (h->role == FM_SEG_DIRFD) {
+		} else if (h->role == FM_SEG_DIRFD || h->role == FM_SEG_DIRFD_PARENT) {
 			rp->dirfd_rel[*k] = raw[*k];
 		}
 		if (path_join(rp->base_buf, raw[*k], rp->named_buf[*k], sizeof(rp->named_buf[0])) < 0)

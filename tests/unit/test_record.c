@@ -81,6 +81,27 @@ int main(void)
 	WALK(&b, FM_SEG_BASE, "w\0");
 	check_render(&b, "R 7 /w/link\nW 7 /w/link\nR 7 /w/f\nW 7 /w/f\n");
 
+	/* a relative name whose base is the file's own directory: no base walk */
+	begin(&b, FM_OPEN, 7, O_RDONLY);
+	WALK(&b, FM_SEG_FILE, "f\0w\0");
+	STR(&b, FM_SEG_NAME, "f");
+	seg(&b, FM_SEG_BASE_PARENT, 0, "", 0);
+	check_render(&b, "R 7 /w/f\n");
+	begin(&b, FM_OPEN, 7, O_RDONLY);
+	WALK(&b, FM_SEG_FILE, "target\0w\0");
+	STR(&b, FM_SEG_NAME, "./link");
+	seg(&b, FM_SEG_DIRFD_PARENT, 0, "", 0);
+	check_render(&b, "A 7 ./link\nR 7 /w/link\nR 7 /w/target\n");
+	begin(&b, FM_OPEN, 7, O_RDONLY);
+	WALK(&b, FM_SEG_FILE, "etc\0");
+	STR(&b, FM_SEG_NAME, "etc");
+	seg(&b, FM_SEG_BASE_PARENT, 0, "", 0);
+	check_render(&b, "R 7 /etc\n");
+	begin(&b, FM_OPEN, 7, O_RDONLY); /* no FILE before it: refused */
+	STR(&b, FM_SEG_NAME, "f");
+	seg(&b, FM_SEG_BASE_PARENT, 0, "", 0);
+	check_render(&b, "malformed");
+
 	/* an absolute name equal to the file: one record */
 	begin(&b, FM_OPEN, 7, O_WRONLY);
 	WALK(&b, FM_SEG_FILE, "f\0w\0");
