@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh - filemond against strace and the untraced floor, in one run.
 #
-#   bench/run.sh [-n REPS] [-o RESULTS_DIR]
+#   bench/run.sh [-n REPS] [-o RESULTS_DIR] [-s SECTIONS]
 #
+# SECTIONS (default all): workloads tax startstop rate
 # Runs are interleaved (every tracer once per repetition, in an order that
 # rotates) and ratios are paired: a traced run over the same repetition's
 # untraced run.  Prints tables of medians and min-max; raw data goes to
@@ -11,13 +12,16 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 reps=5
 out=$top/bench/results
-while getopts n:o: opt; do
+sections="workloads tax startstop rate"
+while getopts n:o:s: opt; do
 	case $opt in
 	n) reps=$OPTARG ;;
 	o) out=$OPTARG ;;
-	*) echo "usage: bench/run.sh [-n REPS] [-o DIR]" >&2; exit 64 ;;
+	s) sections=$OPTARG ;;
+	*) echo "usage: bench/run.sh [-n REPS] [-o DIR] [-s SECTIONS]" >&2; exit 64 ;;
 	esac
 done
+want() { [[ " $sections " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh: run as root" >&2; exit 1; }
 
 FM=$top/filemond
@@ -103,6 +107,7 @@ truth() {
 
 tracers=(none strace filemond daemon)
 workloads=(build forkexec openloop)
+if want workloads; then
 declare -A truth_of
 for w in "${workloads[@]}"; do truth_of[$w]=$(truth "$w"); done
 
@@ -157,22 +162,35 @@ for t in none strace filemond daemon; do
 	echo
 done
 echo "(A open+read+close, B openat(dirfd)+close, L legacy open+close, M failing openat, W open for writing+close, S stat, G getppid)"
+fi
 
 # Untraced tax: openloop NOT traced, while (a) a session traces something
 # else, (b) the daemon runs with no session; against nothing loaded at all.
+# Idle means idle: past the daemon's linger after its last session, and its
+# detacher gone (no BPF link left).
+wait_detached() {
+	for _ in $(seq 100); do
+		"$FM" --status --socket "$sock" | grep -qx 'programs detached (no session)' &&
+			[ "$(bpftool link show 2>/dev/null | grep -c prog_id)" -eq 0 ] && return
+		sleep 0.1
+	done
+}
 tax_once() { # rep mode: appends "rep mode seconds" to tax.txt (no subshell: it restarts the daemon)
 	local rep=$1 mode=$2 bg=
 	rm -rf "$work/run" && mkdir -p "$work/run"
 	case $mode in
 	session) "$FM" --connect --socket "$sock" -o /dev/null -- sleep 600 </dev/null >/dev/null 2>&1 & bg=$!; sleep 0.3 ;;
 	none) kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; daemon_pid=; sleep 0.5 ;;
+	idle) wait_detached ;;
 	esac
-	eval "$(timed "$(workload_cmd openloop)")"
+	# a 5x longer openloop than the workload's: a 3 s run, not 0.6 s of noise
+	eval "$(timed "$OL $work/run 1000 100")"
 	read -r s e <"$work/t"
 	[ -n "$bg" ] && kill "$bg" && wait "$bg" 2>/dev/null
 	[ "$mode" = none ] && start_daemon
 	awk -v r="$rep" -v m="$mode" -v s="$s" -v e="$e" 'BEGIN {printf "%s %s %.4f\n", r, m, (e - s) / 1e6}' >>"$out/tax.txt"
 }
+if want tax; then
 : >"$out/tax.txt"
 for rep in $(seq "$reps"); do
 	for mode in none session idle; do tax_once "$rep" "$mode"; done
@@ -186,8 +204,10 @@ for mode in session idle; do
 	awk -v m="$mode" '$2 == "none" {b[$1] = $3} $2 == m {r[$1] = $3} END {for (k in r) print r[k] / b[k]}' "$out/tax.txt" |
 		median | awk -v m="$mode" '{printf "| %s | %.3f (%.3f-%.3f) |\n", (m == "session") ? "a session traces another process" : "the daemon is idle (no session)", $1, $2, $3}'
 done
+fi
 
 # Start and stop.
+if want startstop; then
 ms_of() { local s e; s=$(now); "$@" >/dev/null 2>&1; e=$(now); awk -v d=$((e - s)) 'BEGIN {printf "%.2f", d / 1000}'; }
 for i in $(seq 10); do
 	echo "true $(ms_of /bin/true)"
@@ -208,8 +228,10 @@ for k in true standalone daemon setup; do
 done
 echo
 echo "Daemon RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' "/proc/$daemon_pid/status")"
+fi
 
 # Event rate: both cores opening as fast as they can, under one session.
+if want rate; then
 rate_once() { # ring-size -> "opens/s lost"
 	local log=$work/rate.log s e lost
 	rm -rf "$work/run" && mkdir -p "$work/run/a" "$work/run/b"
@@ -227,8 +249,9 @@ echo "|---|---|---|"
 for ring in 16M 1M 256K 64K 16K; do
 	for i in 1 2 3; do rate_once "$ring"; done >"$out/rate.$ring"
 	printf '| %s%s | %s | %s |\n' "$ring" "$([ $ring = 16M ] && echo ' (default)')" \
-		"$(awk '{print $1}' "$out/rate.$ring" | median | awk '{print $1}')" "$(awk '{print $2}' "$out/rate.$ring" | sort -n | tail -1)"
+		"$(awk '{print $1}' "$out/rate.$ring" | median | awk '{printf "%d", $1}')" "$(awk '{print $2}' "$out/rate.$ring" | sort -n | tail -1)"
 done
+fi
 echo
 echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "Command: bench/run.sh -n $reps"

@@ -326,7 +326,9 @@ static void loop(struct daemon *d)
 {
 	while (!d->stop_signal) {
 		struct epoll_event ev[16];
-		int n = epoll_wait(d->epfd, ev, 16, POLL_MS);
+		/* Idle (no session, programs detached): sleep until a client or a
+		 * signal comes; there is nothing to drain. */
+		int n = epoll_wait(d->epfd, ev, 16, d->nsessions || d->tracer.nlinks ? POLL_MS : -1);
 
 		consumer_drain(&d->consumer);
 		for (int i = 0; i < n; i++) {
