@@ -86,27 +86,31 @@ static __always_inline long dev_fd_number(struct fm_event *ev, long at)
 }
 
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *binprm)
 {
 	struct fm_tracee t;
-	struct fm_session *s = traced(p->tgid, &t);
+	struct fm_session *s = traced(task->tgid, &t);
+	struct linux_binprm *bprm;
+	struct task_struct *p;
 	struct fm_event *ev;
 	long at, fd;
 
 	if (!s)
 		return 0;
+	p = kcast(task, struct task_struct); /* untrusted: see kcast */
+	bprm = kcast(binprm, struct linux_binprm);
 	ev = event_begin(FM_EXEC, &t, p->tgid, 0);
 	if (!ev) {
 		count_lost(s, FM_LOST_RING);
 		return 0;
 	}
-	seg_walk(ev, FM_SEG_FILE, p, bprm->file->f_path.dentry, bprm->file->f_path.mnt);
+	seg_walk_file(FM_SEG_FILE, bprm->file);
 	at = seg_str(ev, FM_SEG_NAME, bprm->filename, 0);
 	if (at >= 0) {
 		if (ev->data[at & FM_DATA_MASK] != '/')
-			seg_walk_cwd(ev, FM_SEG_BASE, p);
+			seg_walk_cwd(FM_SEG_BASE, p);
 		else if ((fd = dev_fd_number(ev, at)) >= 0)
-			seg_walk_fd(ev, FM_SEG_DIRFD, p, fd);
+			seg_walk_fd(FM_SEG_DIRFD, p, fd);
 	}
 	/* binfmt_script replaces interp with the #! interpreter's name. */
 	if (bprm->interp != bprm->filename)
@@ -116,9 +120,10 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+int BPF_PROG(on_exit, struct task_struct *task, bool group_dead)
 {
-	__u32 tgid = p->tgid;
+	struct task_struct *p = kcast(task, struct task_struct); /* untrusted: see kcast */
+	__u32 tgid = task->tgid;
 	struct signal_struct *sig;
 	struct fm_tracee t;
 	struct fm_session *s;
@@ -160,12 +165,15 @@ struct hook {
 
 static __always_inline int hook_begin(struct hook *h)
 {
+	struct task_struct *cur;
+
 	h->tgid = current_tgid();
 	h->s = traced(h->tgid, &h->t);
 	if (!h->s)
 		return 0;
-	h->task = bpf_get_current_task_btf();
-	h->regs = (struct pt_regs *)bpf_task_pt_regs(h->task);
+	cur = bpf_get_current_task_btf();
+	h->regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	h->task = kcast(cur, struct task_struct); /* untrusted: see kcast */
 	return 1;
 }
 
@@ -187,9 +195,9 @@ static __always_inline int record_open(struct hook *h, long fd, __u32 flags, lon
 	if (!ev)
 		return 0;
 	f = fd_file(h->task, fd);
-	seg_walk_file(ev, FM_SEG_FILE, h->task, f);
+	seg_walk_file(FM_SEG_FILE, f);
 	if (name)
-		seg_name_at(ev, h->task, dirfd, name, f);
+		seg_name_at(dirfd, name, f);
 	event_submit(ev, h->s);
 	return 0;
 }
@@ -202,9 +210,9 @@ static __always_inline int record_names(struct hook *h, __u8 kind, __u32 aux, lo
 
 	if (!ev)
 		return 0;
-	seg_name_at(ev, h->task, dirfd1, name1, NULL);
+	seg_name_at(dirfd1, name1, NULL);
 	if (name2)
-		seg_name_at(ev, h->task, dirfd2, name2, NULL);
+		seg_name_at(dirfd2, name2, NULL);
 	event_submit(ev, h->s);
 	return 0;
 }
@@ -217,7 +225,7 @@ static __always_inline int record_symlink(struct hook *h, const char *text, long
 	if (!ev)
 		return 0;
 	seg_str(ev, FM_SEG_TEXT, text, 1);
-	seg_name_at(ev, h->task, dirfd, name, NULL);
+	seg_name_at(dirfd, name, NULL);
 	event_submit(ev, h->s);
 	return 0;
 }
@@ -229,7 +237,7 @@ static __always_inline int record_chdir(struct hook *h)
 
 	if (!ev)
 		return 0;
-	seg_walk_cwd(ev, FM_SEG_FILE, h->task);
+	seg_walk_cwd(FM_SEG_FILE, h->task);
 	event_submit(ev, h->s);
 	return 0;
 }

@@ -27,6 +27,13 @@
  * Kernel pointers are followed with direct BTF loads (fault-safe, a few ns)
  * rather than bpf_probe_read calls (a helper call each): pointers read out
  * of plain memory are re-typed with bpf_rdonly_cast.
+ *
+ * The hooks also cast their trusted arguments (tp_btf args, the current
+ * task) this way before walking them.  Every pointer load from a *trusted*
+ * pointer makes the verifier look up "<type>__safe_trusted" and its
+ * variants by name, a linear scan of the kernel's BTF each time: that was
+ * most of the 130 ms it took to load the programs.  Loads through an
+ * untrusted (read-only) pointer skip it, and the walk needs no trust.
  */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define kcast(ptr, type) ((type *)bpf_rdonly_cast((const void *)(ptr), bpf_core_type_id_kernel(type)))
@@ -122,23 +129,46 @@ done:
 	return 1;
 }
 
-/* A segment with the absolute path of (dentry, mnt), as seen from task's root. */
-static __always_inline void seg_walk(struct fm_event *ev, __u8 role, struct task_struct *task,
-				     struct dentry *dentry, struct vfsmount *mnt)
-{
-	struct fs_struct *fs = task->fs;
-	struct walk w = {};
-	long at = seg_begin(ev);
+/*
+ * The walking functions are global BPF functions (not static, __noinline):
+ * the verifier checks a global function once per program, where it checks
+ * an inlined one again at every call site (six in sys_exit_names).
+ * A global function takes only numbers and pointers to plain memory, so
+ * kernel pointers go in as numbers inside an args struct and are re-typed
+ * with kcast; the record is this CPU's scratch, fetched again inside.
+ */
+struct walk_args {
+	__u64 dentry; /* struct dentry * */
+	__u64 mnt; /* struct vfsmount * */
+	__u64 role;
+};
 
+/* A segment with the absolute path of (dentry, mnt), as seen from the
+ * current task's root; a missing-file segment if either is NULL. */
+__noinline int seg_walk_global(const struct walk_args *a)
+{
+	union scratch *sc = scratch_get();
+	struct task_struct *task = kcast(bpf_get_current_task_btf(), struct task_struct);
+	struct fs_struct *fs = task->fs;
+	struct vfsmount *mnt;
+	struct fm_event *ev;
+	struct walk w = {};
+	long at;
+
+	if (!sc || !a)
+		return 0;
+	ev = &sc->ev;
+	at = seg_begin(ev);
 	if (at < 0)
-		return;
-	if (!dentry || !mnt || !fs) {
-		seg_end(ev, role, 0, FM_SEG_MISSING);
-		return;
+		return 0;
+	w.dentry = kcast(a->dentry, struct dentry);
+	mnt = kcast(a->mnt, struct vfsmount);
+	if (!a->dentry || !a->mnt || !fs) {
+		seg_end(ev, a->role, 0, FM_SEG_MISSING);
+		return 0;
 	}
 	w.buf = ev->data;
 	w.base = at;
-	w.dentry = dentry;
 	w.mnt = mnt;
 	w.mnt_root = mnt->mnt_root;
 	w.root_dentry = fs->root.dentry;
@@ -146,7 +176,15 @@ static __always_inline void seg_walk(struct fm_event *ev, __u8 role, struct task
 	bpf_loop(WALK_MAX_STEPS, walk_step, &w, 0);
 	if (!w.done)
 		w.flags |= FM_SEG_TRUNCATED;
-	seg_end(ev, role, w.off > FM_PATH_MAX ? FM_PATH_MAX : w.off, w.flags);
+	seg_end(ev, a->role, w.off > FM_PATH_MAX ? FM_PATH_MAX : w.off, w.flags);
+	return 0;
+}
+
+static __always_inline void seg_walk(__u8 role, struct dentry *dentry, struct vfsmount *mnt)
+{
+	struct walk_args a = { .dentry = (__u64)dentry, .mnt = (__u64)mnt, .role = role };
+
+	seg_walk_global(&a);
 }
 
 /* The file open as fd in task, or NULL. */
@@ -163,18 +201,18 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 }
 
 /* A segment with the path of file f (NULL: a missing-file segment). */
-static __always_inline void seg_walk_file(struct fm_event *ev, __u8 role, struct task_struct *task, struct file *f)
+static __always_inline void seg_walk_file(__u8 role, struct file *f)
 {
 	if (f)
-		seg_walk(ev, role, task, f->f_path.dentry, f->f_path.mnt);
-	else if (seg_begin(ev) >= 0)
-		seg_end(ev, role, 0, FM_SEG_MISSING);
+		seg_walk(role, f->f_path.dentry, f->f_path.mnt);
+	else
+		seg_walk(role, NULL, NULL);
 }
 
 /* A segment with the path of the file open as fd in task. */
-static __always_inline void seg_walk_fd(struct fm_event *ev, __u8 role, struct task_struct *task, long fd)
+static __always_inline void seg_walk_fd(__u8 role, struct task_struct *task, long fd)
 {
-	seg_walk_file(ev, role, task, fd_file(task, fd));
+	seg_walk_file(role, fd_file(task, fd));
 }
 
 /* Is (dir, mnt) the directory the file reached lives in?  Then the base
@@ -190,11 +228,11 @@ static __always_inline int is_parent_of(struct file *reached, struct dentry *dir
 }
 
 /* A segment with the cwd of task. */
-static __always_inline void seg_walk_cwd(struct fm_event *ev, __u8 role, struct task_struct *task)
+static __always_inline void seg_walk_cwd(__u8 role, struct task_struct *task)
 {
 	struct fs_struct *fs = task->fs;
 
-	seg_walk(ev, role, task, fs->pwd.dentry, fs->pwd.mnt);
+	seg_walk(role, fs->pwd.dentry, fs->pwd.mnt);
 }
 
 /* A string segment from user (user=1) or kernel memory; the data offset of
@@ -218,36 +256,58 @@ static __always_inline long seg_str(struct fm_event *ev, __u8 role, const void *
 	return at;
 }
 
+struct name_args {
+	__u64 name; /* const char __user * */
+	__u64 reached; /* struct file *: what the call opened, or 0 */
+	__s64 dirfd;
+};
+
 /*
  * A path argument and, if relative, its base (cwd or dirfd): walked, or,
- * when the base is the directory of the file the call reached, just said so.
+ * when the base is the directory of the file the call reached, just said
+ * so.  Global, as seg_walk_global.
  */
-static __always_inline void seg_name_at(struct fm_event *ev, struct task_struct *task, long dirfd,
-					const char *name, struct file *reached)
+__noinline int seg_name_at_global(const struct name_args *a)
 {
-	long at = seg_str(ev, FM_SEG_NAME, name, 1);
+	union scratch *sc = scratch_get();
+	struct task_struct *task = kcast(bpf_get_current_task_btf(), struct task_struct);
+	struct file *reached, *dir;
 	struct fs_struct *fs;
-	struct file *dir;
+	struct fm_event *ev;
+	long at;
 
+	if (!sc || !a)
+		return 0;
+	ev = &sc->ev;
+	at = seg_str(ev, FM_SEG_NAME, (const char *)a->name, 1);
 	if (at < 0 || ev->data[at & FM_DATA_MASK] == '/')
-		return;
-	if ((int)dirfd == AT_FDCWD) {
+		return 0;
+	reached = a->reached ? kcast(a->reached, struct file) : NULL;
+	if ((int)a->dirfd == AT_FDCWD) {
 		fs = task->fs;
 		if (fs && is_parent_of(reached, fs->pwd.dentry, fs->pwd.mnt)) {
 			if (seg_begin(ev) >= 0)
 				seg_end(ev, FM_SEG_BASE_PARENT, 0, 0);
-			return;
+			return 0;
 		}
-		seg_walk_cwd(ev, FM_SEG_BASE, task);
-		return;
+		seg_walk_cwd(FM_SEG_BASE, task);
+		return 0;
 	}
-	dir = fd_file(task, (int)dirfd);
+	dir = fd_file(task, (int)a->dirfd);
 	if (dir && is_parent_of(reached, dir->f_path.dentry, dir->f_path.mnt)) {
 		if (seg_begin(ev) >= 0)
 			seg_end(ev, FM_SEG_DIRFD_PARENT, 0, 0);
-		return;
+		return 0;
 	}
-	seg_walk_file(ev, FM_SEG_DIRFD, task, dir);
+	seg_walk_file(FM_SEG_DIRFD, dir);
+	return 0;
+}
+
+static __always_inline void seg_name_at(long dirfd, const char *name, struct file *reached)
+{
+	struct name_args a = { .name = (__u64)name, .reached = (__u64)reached, .dirfd = dirfd };
+
+	seg_name_at_global(&a);
 }
 
 #endif /* FILEMOND_PATH_BPF_H */
