@@ -104,7 +104,7 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		count_lost(s, FM_LOST_RING);
 		return 0;
 	}
-	seg_walk_file(FM_SEG_FILE, bprm->file);
+	seg_walk_file(p, FM_SEG_FILE, bprm->file);
 	at = seg_str(ev, FM_SEG_NAME, bprm->filename, 0);
 	if (at >= 0) {
 		if (ev->data[at & FM_DATA_MASK] != '/')
@@ -152,8 +152,9 @@ int BPF_PROG(on_exit, struct task_struct *task, bool group_dead)
 
 /*
  * What a syscall hook knows once it has found its process traced.  The
- * lookup comes first, so an untraced process pays only that; the task and
- * its saved user registers are fetched once.
+ * task is fetched once, and gives the tgid (no second helper call); the
+ * lookup comes next, so an untraced process pays only that; then the saved
+ * user registers.
  */
 struct hook {
 	struct fm_session *s;
@@ -165,15 +166,14 @@ struct hook {
 
 static __always_inline int hook_begin(struct hook *h)
 {
-	struct task_struct *cur;
+	struct task_struct *cur = bpf_get_current_task_btf();
 
-	h->tgid = current_tgid();
+	h->task = kcast(cur, struct task_struct); /* untrusted: see kcast */
+	h->tgid = h->task->tgid;
 	h->s = traced(h->tgid, &h->t);
 	if (!h->s)
 		return 0;
-	cur = bpf_get_current_task_btf();
 	h->regs = (struct pt_regs *)bpf_task_pt_regs(cur);
-	h->task = kcast(cur, struct task_struct); /* untrusted: see kcast */
 	return 1;
 }
 
@@ -195,9 +195,9 @@ static __always_inline int record_open(struct hook *h, long fd, __u32 flags, lon
 	if (!ev)
 		return 0;
 	f = fd_file(h->task, fd);
-	seg_walk_file(FM_SEG_FILE, f);
+	seg_walk_file(h->task, FM_SEG_FILE, f);
 	if (name)
-		seg_name_at(dirfd, name, f);
+		seg_name_at(h->task, dirfd, name, f);
 	event_submit(ev, h->s);
 	return 0;
 }
@@ -210,9 +210,9 @@ static __always_inline int record_names(struct hook *h, __u8 kind, __u32 aux, lo
 
 	if (!ev)
 		return 0;
-	seg_name_at(dirfd1, name1, NULL);
+	seg_name_at(h->task, dirfd1, name1, NULL);
 	if (name2)
-		seg_name_at(dirfd2, name2, NULL);
+		seg_name_at(h->task, dirfd2, name2, NULL);
 	event_submit(ev, h->s);
 	return 0;
 }
@@ -225,7 +225,7 @@ static __always_inline int record_symlink(struct hook *h, const char *text, long
 	if (!ev)
 		return 0;
 	seg_str(ev, FM_SEG_TEXT, text, 1);
-	seg_name_at(dirfd, name, NULL);
+	seg_name_at(h->task, dirfd, name, NULL);
 	event_submit(ev, h->s);
 	return 0;
 }

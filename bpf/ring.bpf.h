@@ -7,8 +7,11 @@
  * every record of the child and X after every record of its process.
  * Records are built in a per-CPU scratch slot and copied in with their
  * exact size.  Wakeups are batched: the consumer polls every few ms, and a
- * record forces a wakeup only once wakeup_bytes are waiting (a wakeup per
- * record costs the traced task microseconds; see docs/DESIGN.md).
+ * CPU forces a wakeup only once it has queued wakeup_bytes since its last
+ * one (a wakeup per record costs the traced task microseconds; see
+ * docs/DESIGN.md).  Counting per CPU in the scratch slot, instead of asking
+ * the ring how full it is, saves a helper call per record; it can only
+ * wake the consumer earlier than needed, never later.
  *
  * Nothing is dropped silently: a failed output is counted per CPU (lost[])
  * and per session (fm_session.lost), and both reach the log.
@@ -32,29 +35,34 @@ struct {
  * One record under construction per CPU; masked offsets always land inside.
  * Too big for a per-CPU array (32 KiB cap), so a plain array indexed by CPU,
  * sized to the CPU count at load.  Safe: these hooks run in process
- * context with migration disabled and never nest on one CPU.
+ * context with preemption disabled (perf_syscall_exit, the sched
+ * tracepoints) and never nest on one CPU.
  */
-union scratch {
-	struct fm_event ev;
-	char bytes[FM_EVENT_HDR_SIZE + FM_DATA_MASK + 1 + FM_PATH_MAX];
+struct scratch {
+	__u64 unwoken; /* bytes this CPU queued since it last woke the consumer */
+	union {
+		struct fm_event ev;
+		char bytes[FM_EVENT_HDR_SIZE + FM_DATA_MASK + 1 + FM_PATH_MAX];
+	};
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1); /* set at load time: number of possible CPUs */
 	__type(key, __u32);
-	__type(value, union scratch);
+	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-static __always_inline union scratch *scratch_get(void)
+static __always_inline struct scratch *scratch_get(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 
 	return bpf_map_lookup_elem(&scratch, &cpu);
 }
 
-/* Bytes waiting in the ring above which a record wakes the consumer. */
-const volatile __u64 wakeup_bytes = 256 << 10;
+/* Bytes one CPU queues before a record of its wakes the consumer (set at
+ * load: an eighth of the ring at most, shared out between the CPUs). */
+const volatile __u64 wakeup_bytes = 128 << 10;
 
 static __always_inline void count_lost(struct fm_session *s, __u32 kind)
 {
@@ -68,7 +76,7 @@ static __always_inline void count_lost(struct fm_session *s, __u32 kind)
 
 static __always_inline struct fm_event *event_begin(__u8 kind, const struct fm_tracee *t, __u32 pid, __u32 aux)
 {
-	union scratch *sc = scratch_get();
+	struct scratch *sc = scratch_get();
 
 	if (!sc)
 		return NULL;
@@ -83,16 +91,22 @@ static __always_inline struct fm_event *event_begin(__u8 kind, const struct fm_t
 	return &sc->ev;
 }
 
-/* Queue ev; wake the consumer now if asked or if enough is waiting. */
+/* Queue ev (this CPU's scratch record); wake the consumer now if asked or
+ * if this CPU has queued enough since its last wakeup. */
 static __always_inline void event_submit_wake(struct fm_event *ev, struct fm_session *s, int wake)
 {
+	/* ev is always this CPU's scratch record (event_begin) */
+	struct scratch *sc = (void *)((char *)ev - __builtin_offsetof(struct scratch, ev));
 	__u64 len = ev->len;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (len > FM_DATA_MAX)
 		len = FM_DATA_MAX;
-	if (wake || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	sc->unwoken += FM_EVENT_HDR_SIZE + len;
+	if (wake || sc->unwoken >= wakeup_bytes) {
 		flags = BPF_RB_FORCE_WAKEUP;
+		sc->unwoken = 0;
+	}
 	if (bpf_ringbuf_output(&events, ev, FM_EVENT_HDR_SIZE + len, flags))
 		count_lost(s, FM_LOST_RING);
 }

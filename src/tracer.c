@@ -161,6 +161,8 @@ static void explain_load_error(int err)
 
 int tracer_load(struct tracer *t, const struct tracer_opts *o)
 {
+	int ncpu = libbpf_num_possible_cpus();
+
 	memset(t, 0, sizeof(*t));
 	t->detacher = -1;
 	/* Loading and attaching tracing programs needs CAP_BPF and CAP_PERFMON
@@ -176,14 +178,15 @@ int tracer_load(struct tracer *t, const struct tracer_opts *o)
 		fm_error("cannot open BPF object: %s", strerror(errno));
 		return -1;
 	}
-	if (bpf_map__set_max_entries(t->skel->maps.events, (unsigned int)o->ring_size) ||
+	if (ncpu <= 0 || bpf_map__set_max_entries(t->skel->maps.events, (unsigned int)o->ring_size) ||
 	    bpf_map__set_max_entries(t->skel->maps.tracees, o->max_procs) ||
-	    bpf_map__set_max_entries(t->skel->maps.scratch, (unsigned int)libbpf_num_possible_cpus())) {
+	    bpf_map__set_max_entries(t->skel->maps.scratch, (unsigned int)ncpu)) {
 		fm_error("cannot size BPF maps: %s", strerror(errno));
 		goto fail;
 	}
-	/* Wake the consumer early only when an eighth of the ring is waiting. */
-	t->skel->rodata->wakeup_bytes = o->ring_size / 8 < (256 << 10) ? o->ring_size / 8 : (256 << 10);
+	/* Wake the consumer early only when an eighth of the ring (256 KiB at
+	 * most) may be waiting: each CPU wakes it after its share of that. */
+	t->skel->rodata->wakeup_bytes = (o->ring_size / 8 < (256 << 10) ? o->ring_size / 8 : (256 << 10)) / ncpu;
 	if (resolve_tracepoints(t, t->tp_ids))
 		goto fail;
 	if (filemond_bpf__load(t->skel)) {
