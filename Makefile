@@ -33,14 +33,15 @@ LIB_OBJS   := $(filter-out $(BUILD)/main.o,$(OBJS))
 BPF_HDRS   := $(wildcard bpf/*.h) include/filemond.h
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(wildcard tests/prog/*.c)) $(BUILD)/tests/fmtest-static
+BENCH_PROGS := $(BUILD)/bench/openloop $(BUILD)/bench/floor
 
 .PHONY: all deps demo test bench install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN) $(UNIT_TESTS) $(TEST_PROGS)
+all: $(BIN) $(UNIT_TESTS) $(TEST_PROGS) $(BENCH_PROGS)
 
-$(BUILD) $(BUILD)/tests:
+$(BUILD) $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
 
 $(BUILD)/filemond.bpf.o: bpf/filemond.bpf.c $(BPF_HDRS) | $(BUILD)
@@ -68,6 +69,20 @@ $(BUILD)/tests/fmclient: tests/prog/fmclient.c src/protocol.c src/protocol.h | $
 # A static copy of fmtest runs inside a bare chroot.
 $(BUILD)/tests/fmtest-static: tests/prog/fmtest.c | $(BUILD)/tests
 	$(CC) $(filter-out -fsanitize%,$(CFLAGS)) -static -pthread $< -o $@
+
+# Benchmark programs (bench/): openloop is static so that its exec phase
+# costs what the kernel does; floor is the minimal reference tracer.
+$(BUILD)/bench/openloop: bench/openloop.c | $(BUILD)/bench
+	$(CC) $(filter-out -fsanitize%,$(CFLAGS)) -static $< -o $@
+
+$(BUILD)/bench/floor.bpf.o: bench/floor/floor.bpf.c bench/floor/floor.h bpf/core_types.h | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -Ibench/floor -c $< -o $@
+
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+$(BUILD)/bench/floor: bench/floor/floor.c bench/floor/floor.h $(BUILD)/bench/floor.skel.h src/tracefs.c src/tracefs.h
+	$(CC) $(CFLAGS) -Ibench/floor -I$(BUILD)/bench bench/floor/floor.c src/tracefs.c $(LDFLAGS) $(LDLIBS) -o $@
 
 deps:
 	scripts/install-deps build

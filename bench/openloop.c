@@ -3,9 +3,12 @@
  * openloop - times file operations itself, per phase, in ns per operation:
  *   A open+read+close   B openat(dirfd)+close   L legacy open(2)+close
  *   M failing openat    W open for writing+close   S stat   G getppid
- * and prints how many R/W records filemond must write for it (its truth).
+ *   E fork+exec+wait of a copy of itself that exits at once
+ * and prints how many E/R/W records naming files in DIR filemond must
+ * write for it (its truth).  Build it static: an exec then costs what the
+ * kernel does, not what the dynamic loader does.
  *
- *   openloop DIR ITERATIONS FILES
+ *   openloop DIR ITERATIONS FILES    (phase E runs ITERATIONS times)
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,11 +16,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#define EXIT_AT_ONCE "--exit"
+
 static long files, iters;
-static char dir[4096];
+static char dir[4096], child[4200];
 
 static long long now_ns(void)
 {
@@ -40,12 +46,47 @@ static void must(int ok, const char *what)
 	}
 }
 
+/* fork, exec the copy in DIR, wait: one E record. */
+static void exec_child(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	must(pid >= 0, "fork");
+	if (pid == 0) {
+		execl(child, "openloop", EXIT_AT_ONCE, (char *)NULL);
+		_exit(127);
+	}
+	must(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, child);
+}
+
+/* Copy our own executable to DIR/exec-child: one W record. */
+static void copy_self(void)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open("/proc/self/exe", O_RDONLY), out;
+
+	snprintf(child, sizeof(child), "%s/exec-child", dir);
+	out = open(child, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	must(in >= 0 && out >= 0, child);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		must(write(out, buf, (size_t)n) == n, child);
+	must(n == 0 && close(out) == 0, child);
+	close(in);
+}
+
 static long phase(char p, int dfd)
 {
 	char buf[4200], c;
 	struct stat st;
 	long ops = 0;
 
+	if (p == 'E') {
+		for (; ops < iters; ops++)
+			exec_child();
+		return ops;
+	}
 	for (long it = 0; it < iters; it++)
 		for (long i = 0; i < files; i++, ops++) {
 			int fd;
@@ -90,15 +131,21 @@ static long phase(char p, int dfd)
 
 int main(int argc, char **argv)
 {
-	const char *phases = "ABLMWSG";
+	const char *phases = "ABLMWSGE";
 	long records = 0;
 	int dfd;
 
-	if (argc != 4)
+	if (argc == 2 && strcmp(argv[1], EXIT_AT_ONCE) == 0)
+		return 0;
+	if (argc != 4) {
+		fprintf(stderr, "usage: openloop DIR ITERATIONS FILES\n");
 		return 2;
+	}
 	snprintf(dir, sizeof(dir), "%s", argv[1]);
 	iters = atol(argv[2]);
 	files = atol(argv[3]);
+	copy_self();
+	records++; /* its W */
 	for (long i = 0; i < files; i++) {
 		char buf[4200];
 		int fd;
@@ -115,7 +162,7 @@ int main(int argc, char **argv)
 		long ops = phase(*p, dfd);
 
 		printf("phase %c %.1f ns/op\n", *p, (double)(now_ns() - t0) / (double)ops);
-		if (strchr("ABLW", *p))
+		if (strchr("ABLWE", *p))
 			records += ops;
 	}
 	printf("records %ld\n", records);

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# bench/run.sh - filemond against strace and the untraced floor, in one run.
+# bench/run.sh - filemond against strace, the floor and the untraced run, in one run.
 #
 #   bench/run.sh [-n REPS] [-o RESULTS_DIR] [-s SECTIONS]
 #
-# SECTIONS (default all): workloads tax startstop rate
+# SECTIONS (default all): workloads bpf tax startstop rate
 # Runs are interleaved (every tracer once per repetition, in an order that
 # rotates) and ratios are paired: a traced run over the same repetition's
 # untraced run.  Prints tables of medians and min-max; raw data goes to
 # RESULTS_DIR (default bench/results, ignored by git).
+#
+# Tracers: none; strace -f; floor (bench/floor: the minimal design of
+# perf-floor.md rebuilt, so the floor is measured here and now); filemond
+# in-process (--standalone); filemond through a daemon this script starts.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 reps=5
 out=$top/bench/results
-sections="workloads tax startstop rate"
+sections="workloads bpf tax startstop rate"
 while getopts n:o:s: opt; do
 	case $opt in
 	n) reps=$OPTARG ;;
@@ -26,17 +30,19 @@ want() { [[ " $sections " == *" $1 "* ]]; }
 
 FM=$top/filemond
 OL=$top/build/bench/openloop
+FLOOR=$top/build/bench/floor
 FMTEST=$top/build/tests/fmtest
 FMCLIENT=$top/build/tests/fmclient
-mkdir -p "$out" "$top/build/bench"
-make -s -C "$top" filemond build/tests/fmtest build/tests/fmclient >/dev/null
-cc -O2 -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE "$top/bench/openloop.c" -o "$OL"
-"$top/bench/workloads/build.sh" --fetch-only
+mkdir -p "$out"
+make -s -C "$top" filemond build/tests/fmtest build/tests/fmclient build/bench/openloop build/bench/floor >/dev/null || exit 1
+"$top/bench/workloads/build.sh" --fetch-only || { echo "bench: cannot fetch the build workload's source" >&2; exit 1; }
 
 work=$(mktemp -d /var/tmp/filemond-bench.XXXXXX)
 sock=$work/fm.sock
 daemon_pid=
+bpf_stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
+	sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_was"
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
 	rm -rf "$work"
 }
@@ -50,8 +56,25 @@ start_daemon() {
 }
 start_daemon
 
+# Quiet: no program of ours attached and no tracepoint held, so an
+# untraced run pays nothing for earlier traced ones.  The daemon past its
+# linger after the last session, no BPF link left, no filemond-linger
+# (tracer_detach's child, which holds tracepoints for a few seconds).
+wait_quiet() {
+	for _ in $(seq 200); do
+		{ [ -z "$daemon_pid" ] || "$FM" --status --socket "$sock" | grep -qx 'programs detached (no session)'; } &&
+			[ "$(bpftool link show 2>/dev/null | grep -c prog_id)" -eq 0 ] &&
+			! pgrep -x filemond-linger >/dev/null && return
+		sleep 0.1
+	done
+	echo "bench: still not quiet after 20 s" >&2
+}
 now() { echo "${EPOCHREALTIME/./}"; } # microseconds
+# "median min max" of the numbers on stdin, or "-"
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print "-"; exit} m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f %.3f %.3f\n", m, a[1], a[NR]}'; }
+# paired ratio / difference of tracer t over "none", per repetition: stdin "rep key tracer value"
+paired() { awk -v k="$1" -v t="$2" -v op="$3" '$2 == k && $3 == "none" {b[$1] = $4} $2 == k && $3 == t {r[$1] = $4}
+	END {for (i in r) if (i in b) print (op == "ratio") ? r[i] / b[i] : r[i] - b[i]}'; }
 
 # The workloads, each run in $work/run; its own time is written to $work/t.
 workload_cmd() {
@@ -64,33 +87,16 @@ workload_cmd() {
 # bash measures the command inside the traced tree: start-up is left out
 timed() { echo "bash -c 's=\$EPOCHREALTIME; $1 >$work/cmd.out; e=\$EPOCHREALTIME; echo \"\${s/./} \${e/./}\" >$work/t'"; }
 
-run_one() { # tracer workload -> "seconds lost records"
-	local tracer=$1 w=$2 cmd log=$work/log rc=0
-	rm -rf "$work/run" && mkdir -p "$work/run"
-	cmd=$(timed "$(workload_cmd "$w")")
-	case $tracer in
-	none) eval "$cmd" ;;
-	strace) eval "strace -f -qq -o /dev/null -e trace=%file,%process $cmd" ;;
-	filemond) eval "\"$FM\" --standalone -o $log $cmd" || rc=$? ;;
-	daemon) eval "\"$FM\" --connect --socket $sock -o $log $cmd" || rc=$? ;;
-	esac
-	read -r s e <"$work/t"
-	local lost=- records=-
-	if [ "$tracer" = filemond ] || [ "$tracer" = daemon ]; then
-		lost=$(sed -n 's/^# lost \([0-9]*\) events$/\1/p' "$log"); lost=${lost:-0}
-		[ "$rc" -eq 123 ] || [ "$lost" -eq 0 ] || lost="$lost(rc$rc)"
-		if [ "$w" = openloop ]; then
-			records=$(grep -cE "^[RW] [0-9]+ $work/run(/|\$)" "$log")
-		else
-			records=$(grep -cE '^[ERW] ' "$log")
-		fi
-	fi
-	echo "$(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.4f", (e - s) / 1e6}') $lost $records"
-	if [ "$w" = openloop ]; then sed -n 's/^phase \(.\) \([0-9.]*\) ns\/op$/\1 \2/p' "$work/cmd.out" >"$work/phases.$tracer"; fi
-}
+# Random temporary names (gcc's /tmp/ccXXXXXX.s, ar's stXXXXXX) made alike.
+same_temps() { sed -E 's#/tmp/cc[A-Za-z0-9]{6}\.#/tmp/ccXXXXXX.#; s#/st[A-Za-z0-9]{6}$#/stXXXXXX#'; }
+# A log's E/R/W lines without pids: the multiset a run of the workload
+# must produce.
+log_view() { grep -E '^[ERW] ' "$1" | sed -E 's/^([ERW]) [0-9]+ /\1 /' | same_temps | sort; }
 
-# Truth for build and forkexec: filemond's E/R/W lines as predicted from an
-# strace run (tests/bats/strace_view.awk); openloop prints its own.
+# Truth.  openloop counts its own E/R/W records of files in its directory.
+# For build and forkexec: the lines predicted from an strace run of the
+# same workload under the same wrapper (tests/bats/strace_view.awk, the
+# model the integration tests use), into $work/truth.WORKLOAD.
 truth() {
 	local w=$1
 	rm -rf "$work/run" && mkdir -p "$work/run"
@@ -98,16 +104,56 @@ truth() {
 		$(workload_cmd openloop) | sed -n 's/^records //p'
 		return
 	fi
-	# the same timing wrapper as the measured runs, so the trees are the same
 	eval "strace -f -y -qq -e status=successful \
 		-e trace=open,openat,openat2,creat,execve,chdir,fchdir,clone,clone3,fork,vfork \
 		-o $work/st $(timed "$(workload_cmd "$w")")"
-	awk -v cwd="$(pwd -P)" -f "$top/tests/bats/strace_view.awk" "$work/st" | wc -l
+	awk -v cwd="$(pwd -P)" -f "$top/tests/bats/strace_view.awk" "$work/st" | same_temps | sort >"$work/truth.$w"
+	cp "$work/st" "$out/strace.$w.txt"
+	wc -l <"$work/truth.$w"
 }
 
-tracers=(none strace filemond daemon)
+run_one() { # tracer workload -> "seconds lost logged missing extra"
+	local tracer=$1 w=$2 cmd log=$work/log rc=0 lost=- logged=- missing=- extra=-
+	rm -rf "$work/run" "$log" && mkdir -p "$work/run"
+	cmd=$(timed "$(workload_cmd "$w")")
+	case $tracer in none | strace) wait_quiet ;; esac
+	case $tracer in
+	none) eval "$cmd" ;;
+	strace) eval "strace -f -qq -o /dev/null -e trace=%file,%process $cmd" ;;
+	floor) eval "\"$FLOOR\" $log $cmd" 2>"$work/floor.err" ;;
+	filemond) eval "\"$FM\" --standalone -o $log $cmd" || rc=$? ;;
+	daemon) eval "\"$FM\" --connect --socket $sock -o $log $cmd" || rc=$? ;;
+	esac
+	read -r s e <"$work/t"
+	if [ "$tracer" = floor ]; then
+		lost=$(sed -n 's/^floor: \([0-9]*\) records lost$/\1/p' "$work/floor.err"); lost=${lost:-0}
+	elif [ "$tracer" = filemond ] || [ "$tracer" = daemon ]; then
+		lost=$(sed -n 's/^# lost \([0-9]*\) events$/\1/p' "$log"); lost=${lost:-0}
+		[ "$rc" -eq 123 ] || [ "$lost" -eq 0 ] || lost="$lost(rc$rc)"
+		if [ "$w" = openloop ]; then
+			logged=$(grep -cE "^[ERW] [0-9]+ $work/run(/|\$)" "$log")
+			missing=$((truth_of[$w] > logged ? truth_of[$w] - logged : 0))
+			extra=$((logged > truth_of[$w] ? logged - truth_of[$w] : 0))
+		else
+			log_view "$log" >"$work/view"
+			logged=$(wc -l <"$work/view")
+			missing=$(comm -23 "$work/truth.$w" "$work/view" | wc -l)
+			extra=$(comm -13 "$work/truth.$w" "$work/view" | wc -l)
+			if [ "$missing" -gt 0 ] || [ "$extra" -gt 0 ]; then # kept for a look
+				{ echo "== $tracer: missing"; comm -23 "$work/truth.$w" "$work/view"
+				  echo "== $tracer: extra"; comm -13 "$work/truth.$w" "$work/view"; } >>"$out/differences.$w.txt"
+			fi
+		fi
+	fi
+	echo "$(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.4f", (e - s) / 1e6}') $lost $logged $missing $extra"
+	if [ "$w" = openloop ]; then sed -n 's/^phase \(.\) \([0-9.]*\) ns\/op$/\1 \2/p' "$work/cmd.out" >"$work/phases.$tracer"; fi
+}
+
+tracers=(none strace floor filemond daemon)
 workloads=(build forkexec openloop)
+phases=(A B L M W S G E)
 if want workloads; then
+rm -f "$out"/differences.*.txt
 declare -A truth_of
 for w in "${workloads[@]}"; do truth_of[$w]=$(truth "$w"); done
 
@@ -129,20 +175,24 @@ done
 echo
 echo "## Workloads ($reps repetitions, interleaved; ratio = traced / untraced, same repetition)"
 echo
-printf '| %-9s | %-8s | %-14s | %-21s | %-10s | %-24s | %-5s |\n' workload tracer "untraced s" "ratio median (min-max)" "+s median" "records logged / truth" lost
-printf '|%s|\n' "-----------|----------|----------------|-----------------------|------------|--------------------------|-------"
+echo "Records: E/R/W lines logged / the truth (openloop: its own count; build, forkexec: the strace"
+echo "model), and, over all runs, the most lines missing from or extra to the truth."
+echo
+printf '| %-8s | %-8s | %-10s | %-24s | %-9s | %-32s | %-5s |\n' workload tracer "untraced s" "ratio median (min-max)" "+s median" "records logged / truth" lost
+printf '|%s|\n' "----------|----------|------------|--------------------------|-----------|----------------------------------|-------"
 for w in "${workloads[@]}"; do
 	base=$(awk -v w="$w" '$2 == w && $3 == "none" {print $4}' "$out/runs.txt" | median)
-	for t in strace filemond daemon; do
-		ratio=$(awk -v w="$w" -v t="$t" '$2 == w && $3 == "none" {b[$1] = $4} $2 == w && $3 == t {r[$1] = $4}
-			END {for (k in r) print r[k] / b[k]}' "$out/runs.txt" | median)
-		plus=$(awk -v w="$w" -v t="$t" '$2 == w && $3 == "none" {b[$1] = $4} $2 == w && $3 == t {r[$1] = $4}
-			END {for (k in r) print r[k] - b[k]}' "$out/runs.txt" | median)
-		rec=$(awk -v w="$w" -v t="$t" '$2 == w && $3 == t {print $6}' "$out/runs.txt" | sort -u | tr '\n' ' ')
+	for t in strace floor filemond daemon; do
+		ratio=$(awk '{print $1, $2, $3, $4}' "$out/runs.txt" | paired "$w" "$t" ratio | median)
+		plus=$(awk '{print $1, $2, $3, $4}' "$out/runs.txt" | paired "$w" "$t" diff | median)
 		lost=$(awk -v w="$w" -v t="$t" '$2 == w && $3 == t {print $5}' "$out/runs.txt" | sort -u | tr '\n' ' ')
-		[ "$t" = strace ] && rec="-" && lost="-"
-		[ "$t" != strace ] && rec="$rec/ ${truth_of[$w]}"
-		printf '| %-9s | %-8s | %-14s | %-21s | %-10s | %-24s | %-5s |\n' "$w" "$t" "${base%% *}" \
+		rec=-
+		if [ "$t" = filemond ] || [ "$t" = daemon ]; then
+			rec=$(awk -v w="$w" -v t="$t" -v truth="${truth_of[$w]}" '$2 == w && $3 == t {
+				n[$6]++; if ($7 > m) m = $7; if ($8 > x) x = $8 }
+				END {for (k in n) s = s (s ? "," : "") k; printf "%s / %s (-%d +%d)", s, truth, m, x}' "$out/runs.txt")
+		fi
+		printf '| %-8s | %-8s | %-10s | %-24s | %-9s | %-32s | %-5s |\n' "$w" "$t" "${base%% *}" \
 			"$(echo "$ratio" | awk '{printf "%.3f (%.3f-%.3f)", $1, $2, $3}')" "$(echo "$plus" | awk '{printf "%+.3f", $1}')" "$rec" "$lost"
 	done
 done
@@ -150,38 +200,63 @@ done
 echo
 echo "## openloop: added ns per operation (median of paired differences; none = absolute ns)"
 echo
-printf '| %-8s |' tracer; for p in A B L M W S G; do printf ' %-8s |' "$p"; done; echo
-printf '|----------|'; for _ in A B L M W S G; do printf -- '----------|'; done; echo
-for t in none strace filemond daemon; do
+printf '| %-8s |' tracer; for p in "${phases[@]}"; do printf ' %-8s |' "$p"; done; echo
+printf '|----------|'; for _ in "${phases[@]}"; do printf -- '----------|'; done; echo
+for t in "${tracers[@]}"; do
 	printf '| %-8s |' "$t"
-	for p in A B L M W S G; do
-		v=$(awk -v t="$t" -v p="$p" '$3 == p && $2 == "none" {b[$1] = $4} $3 == p && $2 == t {r[$1] = $4}
-			END {for (k in r) print (t == "none") ? r[k] : r[k] - b[k]}' "$out/phases.txt" | median)
-		printf ' %-8s |' "$(echo "$v" | awk -v t="$t" '{printf (t == "none") ? "%.0f" : "%+.0f", $1}')"
+	for p in "${phases[@]}"; do
+		if [ "$t" = none ]; then
+			v=$(awk -v p="$p" '$2 == "none" && $3 == p {print $4}' "$out/phases.txt" | median | awk '{printf "%.0f", $1}')
+		else
+			v=$(awk '{print $1, $3, $2, $4}' "$out/phases.txt" | paired "$p" "$t" diff | median | awk '{printf "%+.0f", $1}')
+		fi
+		printf ' %-8s |' "$v"
 	done
 	echo
 done
-echo "(A open+read+close, B openat(dirfd)+close, L legacy open+close, M failing openat, W open for writing+close, S stat, G getppid)"
+echo "(A open+read+close, B openat(dirfd)+close, L legacy open+close, M failing openat, W open for writing+close,"
+echo " S stat, G getppid, E fork+exec+wait of a static binary)"
+fi
+
+# BPF run time of the open hook (kernel.bpf_stats_enabled, run_time_ns /
+# run_cnt) over 100 000 opens of a file 6 directories deep: filemond's
+# sys_exit_open against the floor's floor_open, interleaved.
+bpf_ns_once() { # filemond|floor -> ns per run
+	local d=$work/run/src/lib/include/x86_64/sys what
+	rm -rf "$work/run" && mkdir -p "$d"
+	what="$FMTEST burst:$d:100000; bpftool prog show name"
+	sysctl -qw kernel.bpf_stats_enabled=1
+	case $1 in
+	filemond) "$FM" --standalone -o "$work/log" -- sh -c "$what sys_exit_open" ;;
+	floor) "$FLOOR" "$work/log" sh -c "$what floor_open" ;;
+	esac | sed -n 's/.*run_time_ns \([0-9]*\) run_cnt \([0-9]*\).*/\1 \2/p' | awk '{printf "%.0f\n", $1 / $2}'
+	sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_was"
+}
+if want bpf; then
+for rep in $(seq "$reps"); do
+	for t in filemond floor; do echo "$t $(bpf_ns_once $t)"; sleep 1; done
+done >"$out/bpf.txt"
+echo
+echo "## BPF run time per open (kernel.bpf_stats_enabled; 100 000 opens 6 directories deep, $reps runs)"
+echo
+echo "| program | ns per run, median (min-max) |"
+echo "|---|---|"
+for t in filemond floor; do
+	awk -v t="$t" '$1 == t {print $2}' "$out/bpf.txt" | median |
+		awk -v t="$t" '{printf "| %s | %.0f (%.0f-%.0f) |\n", (t == "floor") ? "floor: floor_open (look up, read the name, submit)" : "filemond: sys_exit_open (look up, walk the file, read the name, submit)", $1, $2, $3}'
+done
 fi
 
 # Untraced tax: openloop NOT traced, while (a) a session traces something
-# else, (b) the daemon runs with no session; against nothing loaded at all.
-# Idle means idle: past the daemon's linger after its last session, and its
-# detacher gone (no BPF link left).
-wait_detached() {
-	for _ in $(seq 100); do
-		"$FM" --status --socket "$sock" | grep -qx 'programs detached (no session)' &&
-			[ "$(bpftool link show 2>/dev/null | grep -c prog_id)" -eq 0 ] && return
-		sleep 0.1
-	done
-}
+# else, (b) the daemon runs with no session (idle: wait_quiet); against
+# nothing loaded at all.
 tax_once() { # rep mode: appends "rep mode seconds" to tax.txt (no subshell: it restarts the daemon)
 	local rep=$1 mode=$2 bg=
 	rm -rf "$work/run" && mkdir -p "$work/run"
 	case $mode in
 	session) "$FM" --connect --socket "$sock" -o /dev/null -- sleep 600 </dev/null >/dev/null 2>&1 & bg=$!; sleep 0.3 ;;
-	none) kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; daemon_pid=; sleep 0.5 ;;
-	idle) wait_detached ;;
+	none) kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; daemon_pid=; wait_quiet ;;
+	idle) wait_quiet ;;
 	esac
 	# a 5x longer openloop than the workload's: a 3 s run, not 0.6 s of noise
 	eval "$(timed "$OL $work/run 1000 100")"
@@ -201,7 +276,7 @@ echo
 echo "| while | ratio median (min-max) |"
 echo "|---|---|"
 for mode in session idle; do
-	awk -v m="$mode" '$2 == "none" {b[$1] = $3} $2 == m {r[$1] = $3} END {for (k in r) print r[k] / b[k]}' "$out/tax.txt" |
+	awk '{print $1, "tax", $2, $3}' "$out/tax.txt" | paired tax "$mode" ratio |
 		median | awk -v m="$mode" '{printf "| %s | %.3f (%.3f-%.3f) |\n", (m == "session") ? "a session traces another process" : "the daemon is idle (no session)", $1, $2, $3}'
 done
 fi
@@ -210,9 +285,14 @@ fi
 if want startstop; then
 ms_of() { local s e; s=$(now); "$@" >/dev/null 2>&1; e=$(now); awk -v d=$((e - s)) 'BEGIN {printf "%.2f", d / 1000}'; }
 for i in $(seq 10); do
+	# standalone with nothing else attached: a daemon holding the same
+	# tracepoints would make the detach look cheaper than it is
+	wait_quiet
 	echo "true $(ms_of /bin/true)"
 	echo "standalone $(ms_of "$FM" --standalone -o /dev/null -- /bin/true)"
-	sleep 1 # let its detacher finish
+	# at once again: the previous run's detacher still holds the tracepoints
+	echo "again $(ms_of "$FM" --standalone -o /dev/null -- /bin/true)"
+	sleep 1.5 # let its detacher finish
 	echo "daemon $(ms_of "$FM" --connect --socket "$sock" -o /dev/null -- /bin/true)"
 	echo "setup $(ms_of "$FMCLIENT" "$sock" fd:/dev/null self close)"
 done >"$out/startstop.txt"
@@ -221,9 +301,9 @@ echo "## Start and stop (10 runs, median ms, min-max)"
 echo
 echo "| what | ms |"
 echo "|---|---|"
-for k in true standalone daemon setup; do
+for k in true standalone again daemon setup; do
 	awk -v k="$k" '$1 == k {print $2}' "$out/startstop.txt" | median | awk -v k="$k" '{
-		n = (k == "true") ? "/bin/true alone" : (k == "standalone") ? "filemond --standalone -- /bin/true" : (k == "daemon") ? "filemond --connect -- /bin/true (via the daemon)" : "session set-up via the daemon: connect, SET_FD, SET_PID, CLOSE"
+		n = (k == "true") ? "/bin/true alone" : (k == "standalone") ? "filemond --standalone -- /bin/true" : (k == "again") ? "the same, started right after another (its detach still running)" : (k == "daemon") ? "filemond --connect -- /bin/true (via the daemon)" : "session set-up via the daemon: connect, SET_FD, SET_PID, CLOSE"
 		printf "| %s | %.2f (%.2f-%.2f) |\n", n, $1, $2, $3}'
 done
 echo
@@ -254,4 +334,6 @@ done
 fi
 echo
 echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "Command: bench/run.sh -n $reps"
+echo "Mitigations: spec_rstack_overflow: $(cat /sys/devices/system/cpu/vulnerabilities/spec_rstack_overflow 2>/dev/null || echo n/a); spectre_v2: $(cut -d';' -f1 /sys/devices/system/cpu/vulnerabilities/spectre_v2 2>/dev/null || echo n/a)"
+[ "$sections" = "workloads bpf tax startstop rate" ] && shown="" || shown=" -s \"$sections\""
+echo "Command: bench/run.sh -n $reps$shown at commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"

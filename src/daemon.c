@@ -355,7 +355,7 @@ int daemon_run(const struct daemon_opts *o)
 
 	if (tracer_load(&d.tracer, &o->tracer))
 		return EXIT_FAILURE_FM;
-	signal(SIGCHLD, SIG_IGN); /* detacher children reap themselves */
+	signal(SIGCHLD, SIG_IGN); /* lingerer children (tracer_detach) reap themselves */
 	if ((err = setup(&d))) {
 		fm_error(err == -EADDRINUSE ? "a daemon already answers on %s" : "cannot listen on %s: %s",
 			 o->socket_path, strerror(-err));

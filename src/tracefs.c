@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * tracefs.c - tracepoint ids without depending on tracefs being mounted.
+ * tracefs.c - classic tracepoints by id, without depending on tracefs
+ * being mounted.
  *
  * Classic tracepoints are attached by id (perf_event_open), and the id is
  * only published in tracefs.  If neither usual mount point has it, a
@@ -10,14 +11,17 @@
  */
 #include "tracefs.h"
 
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/perf_event.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,4 +104,37 @@ int tracefs_event_ids(const char *const *events, int *ids, size_t n)
 		return 0;
 	}
 	return ids_from_private_mount(events, ids, n);
+}
+
+struct bpf_link *tracepoint_attach(struct bpf_program *prog, int id, int *held)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(attr),
+		.config = (unsigned long long)id,
+		.sample_period = 1,
+		.wakeup_events = 1,
+	};
+	struct bpf_link *link;
+	int pfd, err;
+
+	if (held)
+		*held = -1;
+	pfd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return NULL;
+	link = bpf_program__attach_perf_event(prog, pfd); /* owns pfd from here */
+	if (!link) {
+		err = errno;
+		close(pfd);
+		errno = err;
+		return NULL;
+	}
+	if (held && (*held = fcntl(pfd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		err = errno;
+		bpf_link__destroy(link);
+		errno = err;
+		return NULL;
+	}
+	return link;
 }

@@ -8,16 +8,15 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/perf_event.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -54,52 +53,39 @@ static const char *const SYSCALL_TRACEPOINTS[] = {
 #define N_SYSCALL_TP (sizeof(SYSCALL_TRACEPOINTS) / sizeof(SYSCALL_TRACEPOINTS[0]))
 #define IOURING_TP "io_uring/io_uring_submit_req"
 
-static struct bpf_link *attach_classic_tp(struct bpf_program *p, int id)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_TRACEPOINT,
-		.size = sizeof(attr),
-		.config = (unsigned long long)id,
-		.sample_period = 1,
-		.wakeup_events = 1,
-	};
-	struct bpf_link *link;
-	int pfd;
-
-	pfd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0)
-		return NULL;
-	link = bpf_program__attach_perf_event(p, pfd);
-	if (!link) {
-		int err = errno;
-
-		close(pfd);
-		errno = err;
-	}
-	return link;
-}
-
-static int add_link(struct tracer *t, struct bpf_link *link, const char *what)
+/* Keep link (and held, its perf event's second descriptor, or -1). */
+static int add_link(struct tracer *t, struct bpf_link *link, int held, const char *what)
 {
 	if (!link || t->nlinks == TRACER_MAX_PROGS) {
 		fm_error("cannot attach %s: %s", what, link ? "too many programs" : strerror(errno));
 		bpf_link__destroy(link);
+		if (held >= 0)
+			close(held);
 		return -1;
 	}
+	t->held[t->nlinks] = held;
 	t->links[t->nlinks++] = link;
 	return 0;
 }
 
-/* Wait (bounded) for the previous detach to finish. */
-static void wait_detacher(struct tracer *t)
+static int add_tracepoint(struct tracer *t, struct bpf_program *p, int id, const char *what)
 {
-	struct pollfd p = { .fd = t->detacher, .events = POLLIN };
+	int held;
+	struct bpf_link *link = tracepoint_attach(p, id, &held);
 
-	if (t->detacher < 0)
+	return add_link(t, link, held, what);
+}
+
+/* Wait (bounded) until the last detach has taken the programs off. */
+static void wait_programs_off(struct tracer *t)
+{
+	struct pollfd p = { .fd = t->programs_off, .events = POLLIN };
+
+	if (t->programs_off < 0)
 		return;
 	poll(&p, 1, 10000);
-	close(t->detacher);
-	t->detacher = -1;
+	close(t->programs_off);
+	t->programs_off = -1;
 }
 
 int tracer_attach(struct tracer *t)
@@ -109,23 +95,23 @@ int tracer_attach(struct tracer *t)
 
 	if (t->nlinks)
 		return 0;
-	wait_detacher(t); /* the same programs cannot be attached twice */
+	wait_programs_off(t); /* the same programs cannot be attached twice */
 	for (size_t i = 0; i < N_SYSCALL_TP; i++) {
 		struct bpf_program *p = i < N_OPEN_TP ? sk->progs.sys_exit_open : sk->progs.sys_exit_names;
 
-		if (ids[i] >= 0 && add_link(t, attach_classic_tp(p, ids[i]), SYSCALL_TRACEPOINTS[i])) {
+		if (ids[i] >= 0 && add_tracepoint(t, p, ids[i], SYSCALL_TRACEPOINTS[i])) {
 			tracer_detach(t);
 			return -1;
 		}
 	}
-	if (ids[N_SYSCALL_TP] >= 0 &&
-	    add_link(t, attach_classic_tp(sk->progs.io_uring_submit_req, ids[N_SYSCALL_TP]), IOURING_TP)) {
+	if (ids[N_SYSCALL_TP] >= 0 && add_tracepoint(t, sk->progs.io_uring_submit_req, ids[N_SYSCALL_TP], IOURING_TP)) {
 		tracer_detach(t);
 		return -1;
 	}
-	if (add_link(t, bpf_program__attach(sk->progs.on_fork), "sched_process_fork") ||
-	    add_link(t, bpf_program__attach(sk->progs.on_exec), "sched_process_exec") ||
-	    add_link(t, bpf_program__attach(sk->progs.on_exit), "sched_process_exit")) {
+	/* tp_btf links: their detach is fast, nothing to hold */
+	if (add_link(t, bpf_program__attach(sk->progs.on_fork), -1, "sched_process_fork") ||
+	    add_link(t, bpf_program__attach(sk->progs.on_exec), -1, "sched_process_exec") ||
+	    add_link(t, bpf_program__attach(sk->progs.on_exit), -1, "sched_process_exit")) {
 		tracer_detach(t);
 		return -1;
 	}
@@ -159,12 +145,19 @@ static void explain_load_error(int err)
 		fm_error("cannot load BPF programs: %s (run with -v for the verifier log)", strerror(err));
 }
 
+static void tracer_reset(struct tracer *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < TRACER_MAX_PROGS; i++)
+		t->held[i] = -1;
+	t->programs_off = -1;
+}
+
 int tracer_load(struct tracer *t, const struct tracer_opts *o)
 {
 	int ncpu = libbpf_num_possible_cpus();
 
-	memset(t, 0, sizeof(*t));
-	t->detacher = -1;
+	tracer_reset(t);
 	/* Loading and attaching tracing programs needs CAP_BPF and CAP_PERFMON
 	 * (or CAP_SYS_ADMIN): say so before anything else fails. */
 	if (!proc_has_cap(0, CAP_SYS_ADMIN) && !(proc_has_cap(0, CAP_BPF) && proc_has_cap(0, CAP_PERFMON))) {
@@ -210,32 +203,27 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 	return 0;
 }
 
-/* In the detacher: stdio to /dev/null, every non-BPF descriptor closed. */
-static void keep_only_bpf_fds(void)
-{
-	int null = open("/dev/null", O_RDWR);
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	if (null > 2)
-		close(null);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char p[64], target[64] = "";
-		int fd = atoi(de->d_name);
-
-		if (fd <= 2 || fd == dirfd(d))
-			continue;
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-		if (readlink(p, target, sizeof(target) - 1) < 0 || strncmp(target, "anon_inode:", 11) != 0)
-			close(fd);
-	}
-	closedir(d);
-}
+/*
+ * Detaching costs two waits in the kernel, one per tracepoint:
+ *  (a) destroying a link takes its program off at once, then waits for an
+ *      RCU tasks-trace grace period (~36 ms here) before returning;
+ *  (b) releasing the last perf event of a classic tracepoint unregisters it
+ *      and waits for a grace period under the kernel's event_mutex, which
+ *      every perf_event_open of a tracepoint also takes: a filemond
+ *      starting meanwhile used to wait up to 600 ms.
+ * Neither is the user's business.  A forked child, "filemond-linger", gets
+ * copies of every descriptor.  It destroys the links from parallel
+ * threads, so the waits of (a) overlap, and then says so on a pipe (the
+ * same programs may be attached again).  It then keeps only a second
+ * descriptor of each perf event (held[]), disabled, for LINGER_S before
+ * closing them.  A filemond attaching meanwhile finds the tracepoints
+ * registered and attaches fast; when the child closes them they are still
+ * in use and nothing waits.  Only the last user's release (b) is slow, in
+ * that child.  While held, the tracepoints cost other processes' syscalls
+ * only their firing: no program runs.  The child leaves the session and
+ * holds nothing else, so no pipe reader or shell waits for it.
+ */
+#define LINGER_S 5
 
 static void *destroy_link(void *link)
 {
@@ -243,7 +231,6 @@ static void *destroy_link(void *link)
 	return NULL;
 }
 
-/* Destroy links from parallel threads, so their grace periods overlap. */
 static void destroy_links_parallel(struct tracer *t)
 {
 	pthread_t th[TRACER_MAX_PROGS];
@@ -259,36 +246,70 @@ static void destroy_links_parallel(struct tracer *t)
 	}
 }
 
-/*
- * Detaching a classic tracepoint waits for an RCU grace period, about
- * 75 ms each here, one after another.  A forked child inherits the link
- * fds and does that; this process only closes its copies, which is fast
- * because the child still holds the same files.  The same programs can be
- * attached again only once the child is done (tracer_attach waits).  The child leaves the session
- * and process group and holds no other descriptor, so nothing (a shell's
- * $(...), a pipe reader, a daemon's client) waits for it.
- */
+/* Close every descriptor from 3 up but those in keep[] (sorted in place). */
+static void close_all_but(int *keep, int n)
+{
+	unsigned int lo = 3;
+
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int tmp = keep[j];
+
+			keep[j] = keep[j - 1];
+			keep[j - 1] = tmp;
+		}
+	for (int i = 0; i < n; i++) {
+		if ((unsigned int)keep[i] > lo)
+			close_range(lo, (unsigned int)keep[i] - 1, 0);
+		lo = (unsigned int)keep[i] + 1;
+	}
+	close_range(lo, ~0U, 0);
+}
+
+static void __attribute__((noreturn)) detach_and_linger(struct tracer *t, int programs_off)
+{
+	int null = open("/dev/null", O_RDWR), held[TRACER_MAX_PROGS], n = 0;
+
+	setsid();
+	prctl(PR_SET_NAME, "filemond-linger");
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	destroy_links_parallel(t);
+	(void)!write(programs_off, "", 1); /* if nobody waits, fine */
+	for (int i = 0; i < t->nlinks; i++)
+		if (t->held[i] >= 0)
+			held[n++] = t->held[i];
+	close_all_but(held, n);
+	sleep(LINGER_S);
+	_exit(0); /* the release (b) happens here */
+}
+
 void tracer_detach(struct tracer *t)
 {
-	pid_t pid = t->nlinks ? fork() : -1;
+	int off[2] = { -1, -1 };
+	pid_t pid = -1;
 
-	if (pid == 0) {
-		setsid();
-		keep_only_bpf_fds();
-		destroy_links_parallel(t);
-		_exit(0);
-	}
-	/* With a child holding the same files, this only closes our copies
-	 * (perf events are disabled first, so the programs stop at once);
-	 * without one, it is the slow detach itself. */
-	for (int i = 0; i < t->nlinks; i++)
+	if (!t->nlinks)
+		return;
+	if (pipe2(off, O_CLOEXEC) == 0 && (pid = fork()) == 0)
+		detach_and_linger(t, off[1]);
+	/* With the child holding the same files, this only closes our copies
+	 * (fast); without one, it is the slow detach itself. */
+	for (int i = 0; i < t->nlinks; i++) {
 		bpf_link__destroy(t->links[i]);
-	t->nlinks = 0;
-	if (pid > 0) {
-		if (t->detacher >= 0)
-			close(t->detacher);
-		t->detacher = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (t->held[i] >= 0)
+			close(t->held[i]);
+		t->held[i] = -1;
 	}
+	t->nlinks = 0;
+	if (off[1] >= 0)
+		close(off[1]);
+	if (t->programs_off >= 0)
+		close(t->programs_off);
+	t->programs_off = pid > 0 ? off[0] : -1;
+	if (pid <= 0 && off[0] >= 0)
+		close(off[0]);
 }
 
 void tracer_close(struct tracer *t)
@@ -296,11 +317,10 @@ void tracer_close(struct tracer *t)
 	if (!t->skel)
 		return;
 	tracer_detach(t);
-	if (t->detacher >= 0)
-		close(t->detacher); /* it finishes on its own */
+	if (t->programs_off >= 0)
+		close(t->programs_off); /* the child finishes on its own */
 	filemond_bpf__destroy(t->skel);
-	memset(t, 0, sizeof(*t));
-	t->detacher = -1;
+	tracer_reset(t);
 }
 
 unsigned long long tracer_lost(const struct tracer *t)

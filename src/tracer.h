@@ -21,15 +21,18 @@ struct tracer {
 	struct filemond_bpf *skel;
 	int tp_ids[TRACER_MAX_PROGS]; /* tracepoint ids, resolved at load */
 	struct bpf_link *links[TRACER_MAX_PROGS];
+	int held[TRACER_MAX_PROGS]; /* links[i]'s perf event, kept past detach (tracer_detach), or -1 */
 	int nlinks; /* 0: detached */
-	int detacher; /* pidfd of the child still detaching, or -1 */
+	int programs_off; /* readable once the last detach took the programs off, or -1 */
 };
 
 /* Open, size and load, without attaching.  0, or -1 after printing one line why. */
 int tracer_load(struct tracer *t, const struct tracer_opts *o);
 /* Attach every program.  0, or -1 after printing one line why. */
 int tracer_attach(struct tracer *t);
-/* Detach.  Returns at once: the slow part runs in a child. */
+/* Detach.  Returns at once: a child ("filemond-linger") takes the programs
+ * off and releases the tracepoints later, so neither this process nor
+ * another filemond attaching meanwhile waits for the kernel. */
 void tracer_detach(struct tracer *t);
 /* Load and attach. */
 int tracer_open(struct tracer *t, const struct tracer_opts *o);

@@ -81,6 +81,28 @@ setup() {
 	assert_equal "$(grep -c tracefs /proc/self/mountinfo || true)" "$mounts"
 }
 
+@test "after exit the programs are gone at once; one filemond-linger holds only perf events, then leaves" {
+	wait_no_lingerer # earlier tests'
+	"$FILEMOND" --standalone -o "$LOG" -- true
+	run pgrep -x filemond-linger
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	linger=${lines[0]}
+	wait_no_filemond_progs
+	assert_equal "$(filemond_prog_count)" 0
+	kill -0 "$linger" # still there: it holds the tracepoints for a few seconds
+	run sh -c "ls -l /proc/$linger/fd | awk 'NR > 1 && \$(NF - 2) + 0 > 2 {print \$NF}' | sort -u"
+	assert_output 'anon_inode:[perf_event]'
+	wait_no_lingerer
+	run pgrep -x filemond-linger
+	assert_failure
+}
+
+@test "standalone runs started back to back each record their command" {
+	for i in 1 2 3; do "$FILEMOND" --standalone -o "$LOG.$i" -- cat /etc/hostname >/dev/null; done
+	for i in 1 2 3; do grep -qE '^R [0-9]+ /etc/hostname$' "$LOG.$i"; done
+}
+
 @test "works with tracefs unmounted, and mounts nothing" {
 	# A private mount namespace, so the system's tracefs is not touched.
 	run unshare -m sh -c '

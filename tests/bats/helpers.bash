@@ -94,3 +94,11 @@ wait_no_filemond_links() {
 		sleep 0.1
 	done
 }
+
+# Wait (up to 15 s) until no filemond-linger (tracer_detach's child) is left.
+wait_no_lingerer() {
+	for _ in $(seq 150); do
+		pgrep -x filemond-linger >/dev/null || return 0
+		sleep 0.1
+	done
+}

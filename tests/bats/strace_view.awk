@@ -3,7 +3,10 @@
 # Output: "L path" lines (no pids): for every successful open, R/W of the
 # name as passed (made absolute against the caller's cwd, "." folded, ".."
 # kept) and of the file reached (strace -y), if that differs; for every
-# successful exec, E of the name and of its realpath if that differs.
+# successful exec, E of the name and of its realpath if that differs; for a
+# script, whose first line "#!interp" the model reads from the file itself,
+# E of the name, of interp and of the file the kernel ran (interp's
+# realpath), each once.
 
 function fold(p,    n, i, parts, out) {
 	n = split(p, parts, "/")
@@ -22,6 +25,10 @@ function emit(letters, named, resolved,    i) {
 		if (resolved != "" && resolved != named)
 			print substr(letters, i, 1) " " resolved
 	}
+}
+function realpath(p,    cmd, r) {
+	cmd = "realpath -- \"" p "\""; r = ""; cmd | getline r; close(cmd)
+	return r
 }
 function quoted_arg(s, k,    i, rest) {
 	rest = s
@@ -54,8 +61,17 @@ function quoted_arg(s, k,    i, rest) {
 	if (line ~ /^fchdir\(/ && line ~ /= 0$/) { d = line; sub(/^fchdir\([0-9]+</, "", d); sub(/>.*/, "", d); cwd_of[pid] = d; next }
 	if (line ~ /^execve\(/ && line ~ /= 0$/) {
 		named = absolute(pid, quoted_arg(line, 1))
-		cmd = "realpath -- \"" named "\""; cmd | getline rp; close(cmd)
-		emit("E", named, rp); next
+		first = ""; getline first < named; close(named)
+		if (first ~ /^#!/) {
+			interp = first; sub(/^#![ \t]*/, "", interp); sub(/[ \t].*/, "", interp)
+			ran = realpath(interp)
+			print "E " named
+			if (substr(interp, 1, 1) == "/" && interp != named && interp != ran) print "E " interp
+			if (ran != named) print "E " ran
+		} else {
+			emit("E", named, realpath(named))
+		}
+		next
 	}
 	if (line ~ /^(open|openat|openat2|creat)\(/ && line ~ /= [0-9]+<.*>$/) {
 		resolved = line; sub(/.*= [0-9]+</, "", resolved); sub(/>$/, "", resolved)
