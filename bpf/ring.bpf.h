@@ -7,11 +7,12 @@
  * every record of the child and X after every record of its process.
  * Records are built in a per-CPU scratch slot and copied in with their
  * exact size.  Wakeups are batched: the consumer polls every few ms, and a
- * CPU forces a wakeup only once it has queued wakeup_bytes since its last
- * one (a wakeup per record costs the traced task microseconds; see
- * docs/DESIGN.md).  Counting per CPU in the scratch slot, instead of asking
- * the ring how full it is, saves a helper call per record; it can only
- * wake the consumer earlier than needed, never later.
+ * record forces a wakeup only once wakeup_bytes are waiting (a wakeup per
+ * record costs the traced task microseconds; see docs/DESIGN.md).  Then
+ * every record forces one until the consumer catches up, so a lagging
+ * consumer is kicked hard before the ring overflows.  Asking the ring is a
+ * helper call, so a CPU asks only every check_bytes of its own records
+ * while the ring is below the mark (counted in its scratch slot).
  *
  * Nothing is dropped silently: a failed output is counted per CPU (lost[])
  * and per session (fm_session.lost), and both reach the log.
@@ -39,7 +40,7 @@ struct {
  * tracepoints) and never nest on one CPU.
  */
 struct scratch {
-	__u64 unwoken; /* bytes this CPU queued since it last woke the consumer */
+	__u64 unchecked; /* bytes this CPU queued since it last found the ring below wakeup_bytes */
 	union {
 		struct fm_event ev;
 		char bytes[FM_EVENT_HDR_SIZE + FM_DATA_MASK + 1 + FM_PATH_MAX];
@@ -60,9 +61,10 @@ static __always_inline struct scratch *scratch_get(void)
 	return bpf_map_lookup_elem(&scratch, &cpu);
 }
 
-/* Bytes one CPU queues before a record of its wakes the consumer (set at
- * load: an eighth of the ring at most, shared out between the CPUs). */
-const volatile __u64 wakeup_bytes = 128 << 10;
+/* Bytes waiting in the ring from which records wake the consumer, and how
+ * much one CPU queues between two looks at the ring (both set at load). */
+const volatile __u64 wakeup_bytes = 256 << 10;
+const volatile __u64 check_bytes = 32 << 10;
 
 static __always_inline void count_lost(struct fm_session *s, __u32 kind)
 {
@@ -92,7 +94,7 @@ static __always_inline struct fm_event *event_begin(__u8 kind, const struct fm_t
 }
 
 /* Queue ev (this CPU's scratch record); wake the consumer now if asked or
- * if this CPU has queued enough since its last wakeup. */
+ * if wakeup_bytes are waiting. */
 static __always_inline void event_submit_wake(struct fm_event *ev, struct fm_session *s, int wake)
 {
 	/* ev is always this CPU's scratch record (event_begin) */
@@ -102,10 +104,14 @@ static __always_inline void event_submit_wake(struct fm_event *ev, struct fm_ses
 
 	if (len > FM_DATA_MAX)
 		len = FM_DATA_MAX;
-	sc->unwoken += FM_EVENT_HDR_SIZE + len;
-	if (wake || sc->unwoken >= wakeup_bytes) {
+	sc->unchecked += FM_EVENT_HDR_SIZE + len;
+	if (wake)
 		flags = BPF_RB_FORCE_WAKEUP;
-		sc->unwoken = 0;
+	else if (sc->unchecked >= check_bytes) {
+		if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP; /* and look again at the next record */
+		else
+			sc->unchecked = 0;
 	}
 	if (bpf_ringbuf_output(&events, ev, FM_EVENT_HDR_SIZE + len, flags))
 		count_lost(s, FM_LOST_RING);

@@ -178,8 +178,10 @@ int tracer_load(struct tracer *t, const struct tracer_opts *o)
 		goto fail;
 	}
 	/* Wake the consumer early only when an eighth of the ring (256 KiB at
-	 * most) may be waiting: each CPU wakes it after its share of that. */
-	t->skel->rodata->wakeup_bytes = (o->ring_size / 8 < (256 << 10) ? o->ring_size / 8 : (256 << 10)) / ncpu;
+	 * most) is waiting; each CPU looks at the ring after queueing its
+	 * share of an eighth of that, so the mark is never passed by more. */
+	t->skel->rodata->wakeup_bytes = o->ring_size / 8 < (256 << 10) ? o->ring_size / 8 : (256 << 10);
+	t->skel->rodata->check_bytes = t->skel->rodata->wakeup_bytes / 8 / (unsigned long)ncpu;
 	if (resolve_tracepoints(t, t->tp_ids))
 		goto fail;
 	if (filemond_bpf__load(t->skel)) {
