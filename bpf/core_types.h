@@ -60,7 +60,16 @@ struct qstr {
 	const unsigned char *name;
 };
 
+struct seqcount {
+	unsigned int sequence;
+};
+
+struct seqcount_spinlock {
+	struct seqcount seqcount;
+};
+
 struct dentry {
+	struct seqcount_spinlock d_seq; /* odd, or changed: a rename is moving d_name */
 	struct dentry *d_parent;
 	struct qstr d_name;
 };

@@ -104,6 +104,7 @@ static __always_inline int walk_cross_mount(struct walk *w)
  * fault-safe; a short name sits in the dentry's inline array, a long one
  * in its own allocation) and what lands past the NUL is overwritten by the
  * next name or left out of the segment (seg_end zeroes the padding).
+ * The caller checks that len and the bytes belong together (d_seq).
  */
 static __always_inline void copy_name(char *dst, const void *name, __u32 len)
 {
@@ -121,21 +122,38 @@ static __always_inline void copy_name(char *dst, const void *name, __u32 len)
 	dst[len & (NAME_DIRECT_MAX - 1)] = '\0';
 }
 
-/* Append one name; 0 when the walk must stop. */
+/*
+ * Append one name; 0 when the walk must stop.  d_name's length, pointer and
+ * bytes change together under d_seq when the dentry is renamed, so a copy
+ * is kept only if d_seq was even and unchanged around it (the kernel's own
+ * RCU path walk relies on the same); otherwise a length from one name with
+ * bytes from another could send out memory past the name.  Then, and for
+ * long names, the helper copies up to the NUL instead.
+ */
 static __always_inline int walk_append(struct walk *w, struct dentry *d)
 {
 	char *dst = w->buf + ((w->base + w->off) & FM_DATA_MASK);
-	__u32 len = d->d_name.len;
+	__u32 seq, len;
 	long n;
 
+	seq = d->d_seq.seqcount.sequence;
+	asm volatile("" ::: "memory"); /* d_seq before the name (clang moved it after) */
+	len = d->d_name.len;
 	if (w->off + len + 1 > FM_PATH_MAX) {
 		w->flags |= FM_SEG_TRUNCATED;
 		return 0;
 	}
-	if (len < NAME_DIRECT_MAX) {
+	if (len < NAME_DIRECT_MAX && !(seq & 1)) {
 		copy_name(dst, d->d_name.name, len);
-		w->off += len + 1;
-		return 1;
+		asm volatile("" ::: "memory"); /* the copy before the second look */
+		if (d->d_seq.seqcount.sequence == seq) {
+			if (len && !dst[0]) { /* the load faulted: no name starts with NUL */
+				w->flags |= FM_SEG_UNREADABLE;
+				return 0;
+			}
+			w->off += len + 1;
+			return 1;
+		}
 	}
 	n = bpf_probe_read_kernel_str(dst, FM_NAME_MAX, d->d_name.name);
 	if (n <= 0) {

@@ -12,12 +12,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "filemond.h"
@@ -156,6 +157,7 @@ static void tracer_reset(struct tracer *t)
 int tracer_load(struct tracer *t, const struct tracer_opts *o)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	long online;
 
 	tracer_reset(t);
 	/* Loading and attaching tracing programs needs CAP_BPF and CAP_PERFMON
@@ -181,7 +183,8 @@ int tracer_load(struct tracer *t, const struct tracer_opts *o)
 	 * most) is waiting; each CPU looks at the ring after queueing its
 	 * share of an eighth of that, so the mark is never passed by more. */
 	t->skel->rodata->wakeup_bytes = o->ring_size / 8 < (256 << 10) ? o->ring_size / 8 : (256 << 10);
-	t->skel->rodata->check_bytes = t->skel->rodata->wakeup_bytes / 8 / (unsigned long)ncpu;
+	online = sysconf(_SC_NPROCESSORS_ONLN);
+	t->skel->rodata->check_bytes = t->skel->rodata->wakeup_bytes / 8 / (unsigned long)(online > 0 ? online : 1);
 	if (resolve_tracepoints(t, t->tp_ids))
 		goto fail;
 	if (filemond_bpf__load(t->skel)) {
@@ -207,44 +210,46 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 
 /*
  * Detaching costs two waits in the kernel, one per tracepoint:
- *  (a) destroying a link takes its program off at once, then waits for an
- *      RCU tasks-trace grace period (~36 ms here) before returning;
+ *  (a) dropping the last reference to a link takes its program off at
+ *      once, then waits for an RCU tasks-trace grace period (~36 ms here);
  *  (b) releasing the last perf event of a classic tracepoint unregisters it
  *      and waits for a grace period under the kernel's event_mutex, which
  *      every perf_event_open of a tracepoint also takes: a filemond
  *      starting meanwhile used to wait up to 600 ms.
- * Neither is the user's business.  A forked child, "filemond-linger", gets
- * copies of every descriptor.  It destroys the links from parallel
- * threads, so the waits of (a) overlap, and then says so on a pipe (the
- * same programs may be attached again).  It then keeps only a second
- * descriptor of each perf event (held[]), disabled, for LINGER_S before
- * closing them.  A filemond attaching meanwhile finds the tracepoints
- * registered and attaches fast; when the child closes them they are still
- * in use and nothing waits.  Only the last user's release (b) is slow, in
- * that child.  While held, the tracepoints cost other processes' syscalls
- * only their firing: no program runs.  The child leaves the session and
- * holds nothing else, so no pipe reader or shell waits for it.
+ * Neither is the user's business.  A forked child, "filemond-linger", keeps
+ * copies of the link descriptors and of a second descriptor of each perf
+ * event (held[]), and closes everything else first, so no shell, pipe
+ * reader or daemon client waits for it.  Once the parent has dropped its
+ * own copies (so the last reference is surely the child's), it closes the
+ * links from parallel threads, so the waits of (a) overlap, and says so on
+ * a pipe (the same programs may be attached again).  It then holds the
+ * disabled perf events for LINGER_S before closing them.  A filemond
+ * attaching meanwhile finds the tracepoints registered and attaches fast;
+ * when the child closes them they are still in use and nothing waits.
+ * Only the last user's release (b) is slow, in that child.  While held,
+ * the tracepoints cost other processes' syscalls only their firing: no
+ * program runs.
  */
 #define LINGER_S 5
 
-static void *destroy_link(void *link)
+static void *close_in_thread(void *fd)
 {
-	bpf_link__destroy(link);
+	close((int)(intptr_t)fd);
 	return NULL;
 }
 
-static void destroy_links_parallel(struct tracer *t)
+static void close_parallel(const int *fds, int n)
 {
 	pthread_t th[TRACER_MAX_PROGS];
 	int started[TRACER_MAX_PROGS] = { 0 };
 
-	for (int i = 0; i < t->nlinks; i++)
-		started[i] = pthread_create(&th[i], NULL, destroy_link, t->links[i]) == 0;
-	for (int i = 0; i < t->nlinks; i++) {
+	for (int i = 0; i < n; i++)
+		started[i] = pthread_create(&th[i], NULL, close_in_thread, (void *)(intptr_t)fds[i]) == 0;
+	for (int i = 0; i < n; i++) {
 		if (started[i])
 			pthread_join(th[i], NULL);
 		else
-			bpf_link__destroy(t->links[i]);
+			close(fds[i]);
 	}
 }
 
@@ -268,35 +273,50 @@ static void close_all_but(int *keep, int n)
 	close_range(lo, ~0U, 0);
 }
 
-static void __attribute__((noreturn)) detach_and_linger(struct tracer *t, int programs_off)
+/* The child: go reaches EOF once the parent has dropped its copies;
+ * programs_off gets a byte once the programs are off. */
+static void __attribute__((noreturn)) detach_and_linger(const struct tracer *t, int go, int programs_off)
 {
-	int null = open("/dev/null", O_RDWR), held[TRACER_MAX_PROGS], n = 0;
+	int links[TRACER_MAX_PROGS], keep[2 * TRACER_MAX_PROGS + 2], nkeep = 0, null;
+	sigset_t none;
+	char c;
 
 	setsid();
 	prctl(PR_SET_NAME, "filemond-linger");
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	destroy_links_parallel(t);
-	(void)!write(programs_off, "", 1); /* if nobody waits, fine */
-	for (int i = 0; i < t->nlinks; i++)
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* run mode blocks SIGTERM & co. */
+	signal(SIGPIPE, SIG_IGN); /* a parent that is gone does not read programs_off */
+	null = open("/dev/null", O_RDWR);
+	for (int fd = 0; fd < 3; fd++)
+		null >= 0 ? dup2(null, fd) : close(fd);
+	for (int i = 0; i < t->nlinks; i++) {
+		keep[nkeep++] = links[i] = bpf_link__fd(t->links[i]);
 		if (t->held[i] >= 0)
-			held[n++] = t->held[i];
-	close_all_but(held, n);
+			keep[nkeep++] = t->held[i];
+	}
+	keep[nkeep++] = go;
+	keep[nkeep++] = programs_off;
+	close_all_but(keep, nkeep);
+	while (read(go, &c, 1) < 0 && errno == EINTR)
+		;
+	close(go);
+	close_parallel(links, t->nlinks); /* (a) */
+	(void)!write(programs_off, "", 1); /* if nobody waits, fine */
+	close(programs_off);
 	sleep(LINGER_S);
-	_exit(0); /* the release (b) happens here */
+	_exit(0); /* (b) happens here */
 }
 
 void tracer_detach(struct tracer *t)
 {
-	int off[2] = { -1, -1 };
+	int go[2] = { -1, -1 }, off[2] = { -1, -1 };
 	pid_t pid = -1;
 
 	if (!t->nlinks)
 		return;
-	if (pipe2(off, O_CLOEXEC) == 0 && (pid = fork()) == 0)
-		detach_and_linger(t, off[1]);
-	/* With the child holding the same files, this only closes our copies
+	if (pipe2(go, O_CLOEXEC) == 0 && pipe2(off, O_CLOEXEC) == 0 && (pid = fork()) == 0)
+		detach_and_linger(t, go[0], off[1]);
+	/* With the child holding the same files, this only drops our copies
 	 * (fast); without one, it is the slow detach itself. */
 	for (int i = 0; i < t->nlinks; i++) {
 		bpf_link__destroy(t->links[i]);
@@ -305,6 +325,10 @@ void tracer_detach(struct tracer *t)
 		t->held[i] = -1;
 	}
 	t->nlinks = 0;
+	if (go[1] >= 0)
+		close(go[1]); /* the child may go on */
+	if (go[0] >= 0)
+		close(go[0]);
 	if (off[1] >= 0)
 		close(off[1]);
 	if (t->programs_off >= 0)

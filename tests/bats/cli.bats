@@ -90,9 +90,10 @@ setup() {
 	linger=${lines[0]}
 	wait_no_filemond_progs
 	assert_equal "$(filemond_prog_count)" 0
-	kill -0 "$linger" # still there: it holds the tracepoints for a few seconds
-	run sh -c "ls -l /proc/$linger/fd | awk 'NR > 1 && \$(NF - 2) + 0 > 2 {print \$NF}' | sort -u"
-	assert_output 'anon_inode:[perf_event]'
+	sleep 1 # past its "programs off" message to a filemond that is gone
+	kill -0 "$linger" # still there: it holds the tracepoints for 5 s
+	run sh -c "ls -l /proc/$linger/fd | awk 'NR > 1 && \$(NF - 2) + 0 > 2 {print \$NF}' | sort | uniq -c"
+	assert_output --regexp '^ *[0-9]+ anon_inode:\[perf_event\]$'
 	wait_no_lingerer
 	run pgrep -x filemond-linger
 	assert_failure

@@ -241,3 +241,35 @@ print(pid)'
 	first=$(grep -v '^#' "$LOG" | sed -n 2p)
 	[[ "$first" == "E "*" $FMTEST" ]]
 }
+
+@test "concurrent renames: every path is a name the directory really had, never a mix of two" {
+	# A directory flips between a short name (kept inside the dentry) and a
+	# 50-byte one (kept outside it) while a traced process opens files in
+	# it; the walk must never pair one name's length with the other's bytes.
+	long=$(printf 'l%.0s' $(seq 50))
+	mkdir "$D/short"
+	for i in 0 1 2 3; do : >"$D/short/f$i"; done
+	python3 -c '
+import os, sys, time
+a, b = sys.argv[1] + "/short", sys.argv[1] + "/" + sys.argv[2]
+end = time.time() + 4
+while time.time() < end:
+    os.rename(a, b); os.rename(b, a)' "$D" "$long" &
+	renamer=$!
+	run "$FILEMOND" -o "$LOG" -- python3 -c '
+import os, sys, time
+end = time.time() + 3
+while time.time() < end:
+    for sub in ("short", sys.argv[2]):
+        for i in range(4):
+            try:
+                os.close(os.open(sys.argv[1] + "/" + sub + "/f%d" % i, os.O_RDONLY))
+            except OSError:
+                pass' "$D" "$long"
+	wait "$renamer"
+	assert_success # also: nothing lost, no record malformed
+	assert_wellformed "$LOG"
+	[ "$(grep -cE "^R [0-9]+ $D/(short|$long)/f[0-3]\$" "$LOG")" -gt 1000 ]
+	bad=$(grep -aE "^[RW] [0-9]+ $D/" "$LOG" | grep -cvE "^R [0-9]+ $D/(short|$long)/f[0-3]\$" || true)
+	assert_equal "$bad" 0
+}
