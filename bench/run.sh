@@ -116,7 +116,7 @@ run_one() { # tracer workload -> "seconds lost logged missing extra"
 	local tracer=$1 w=$2 cmd log=$work/log rc=0 lost=- logged=- missing=- extra=-
 	rm -rf "$work/run" "$log" && mkdir -p "$work/run"
 	cmd=$(timed "$(workload_cmd "$w")")
-	case $tracer in none | strace) wait_quiet ;; esac
+	wait_quiet # every run from the same idle start: none pays for the last
 	case $tracer in
 	none) eval "$cmd" ;;
 	strace) eval "strace -f -qq -o /dev/null -e trace=%file,%process $cmd" ;;
@@ -225,6 +225,7 @@ bpf_ns_once() { # filemond|floor -> ns per run
 	local d=$work/run/src/lib/include/x86_64/sys what
 	rm -rf "$work/run" && mkdir -p "$d"
 	what="$FMTEST burst:$d:100000; bpftool prog show name"
+	wait_quiet # no other program of that name attached (the daemon's)
 	sysctl -qw kernel.bpf_stats_enabled=1
 	case $1 in
 	filemond) "$FM" --standalone -o "$work/log" -- sh -c "$what sys_exit_open" ;;
@@ -295,6 +296,7 @@ for i in $(seq 10); do
 	echo "again $(ms_of "$FM" --standalone -o /dev/null -- /bin/true)"
 	sleep 1.5 # let its detacher finish
 	echo "daemon $(ms_of "$FM" --connect --socket "$sock" -o /dev/null -- /bin/true)"
+	echo "attached $(ms_of "$FM" --connect --socket "$sock" -o /dev/null -- /bin/true)"
 	echo "setup $(ms_of "$FMCLIENT" "$sock" fd:/dev/null self close)"
 done >"$out/startstop.txt"
 echo
@@ -302,9 +304,9 @@ echo "## Start and stop (10 runs, median ms, min-max)"
 echo
 echo "| what | ms |"
 echo "|---|---|"
-for k in true standalone again daemon setup; do
+for k in true standalone again daemon attached setup; do
 	awk -v k="$k" '$1 == k {print $2}' "$out/startstop.txt" | median | awk -v k="$k" '{
-		n = (k == "true") ? "/bin/true alone" : (k == "standalone") ? "filemond --standalone -- /bin/true" : (k == "again") ? "the same, started right after another (its detach still running)" : (k == "daemon") ? "filemond --connect -- /bin/true (via the daemon)" : "session set-up via the daemon: connect, SET_FD, SET_PID, CLOSE"
+		n = (k == "true") ? "/bin/true alone" : (k == "standalone") ? "filemond --standalone -- /bin/true" : (k == "again") ? "the same, started right after another (its detach still running)" : (k == "daemon") ? "filemond --connect -- /bin/true (via the daemon, idle: it attaches its programs)" : (k == "attached") ? "the same again (programs still attached)" : "session set-up via the daemon (attached): connect, SET_FD, SET_PID, CLOSE"
 		printf "| %s | %.2f (%.2f-%.2f) |\n", n, $1, $2, $3}'
 done
 echo
