@@ -219,8 +219,9 @@ echo " S stat, G getppid, E fork+exec+wait of a static binary)"
 fi
 
 # BPF run time of the open hook (kernel.bpf_stats_enabled, run_time_ns /
-# run_cnt) over 100 000 opens of a file 6 directories deep: filemond's
-# sys_exit_open against the floor's floor_open, interleaved.
+# run_cnt) over 100 000 opens of $work/run/src/lib/include/x86_64/sys/fN, 9
+# path components: filemond's sys_exit_open against the floor's floor_open,
+# interleaved.
 bpf_ns_once() { # filemond|floor -> ns per run
 	local d=$work/run/src/lib/include/x86_64/sys what
 	rm -rf "$work/run" && mkdir -p "$d"
@@ -239,7 +240,7 @@ for rep in $(seq "$reps"); do
 	for t in filemond floor; do echo "$t $(bpf_ns_once $t)"; sleep 1; done
 done >"$out/bpf.txt"
 echo
-echo "## BPF run time per open (kernel.bpf_stats_enabled; 100 000 opens 6 directories deep, $reps runs)"
+echo "## BPF run time per open (kernel.bpf_stats_enabled; 100 000 opens of a path 9 components long, $reps runs)"
 echo
 echo "| program | ns per run, median (min-max) |"
 echo "|---|---|"
