@@ -123,6 +123,7 @@ struct task_struct {
 };
 
 struct linux_binprm {
+	unsigned int secureexec: 1; /* setuid, setgid, file capabilities, LSM transition */
 	struct file *file;
 	const char *filename;
 	const char *interp;

@@ -53,9 +53,12 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (!s)
 		return 0;
 	/* Runs in the parent before the child is woken: the child can make
-	 * no syscall untracked, and F is queued before any of its records. */
+	 * no syscall untracked, and F is queued before any of its records.
+	 * A session at its process quota (max_procs) or a full map: the child
+	 * is not followed, and that counts as loss. */
 	t.flags = 0;
-	if (bpf_map_update_elem(&tracees, &ctgid, &t, BPF_ANY))
+	if ((s->max_procs && s->nproc[t.gen & 1] >= (int)s->max_procs) ||
+	    bpf_map_update_elem(&tracees, &ctgid, &t, BPF_ANY))
 		count_lost(s, FM_LOST_UNTRACKED);
 	else
 		__sync_fetch_and_add(&s->nproc[t.gen & 1], 1);
@@ -85,6 +88,26 @@ static __always_inline long dev_fd_number(struct fm_event *ev, long at)
 	return i > 8 ? fd : -1;
 }
 
+/*
+ * A credential-changing exec (setuid, setgid, file capabilities: the
+ * kernel's secureexec) in a session that may not follow it (FreeBSD's
+ * filemon_proc_drop without PRIV_DEBUG_DIFFCRED): the process is dropped
+ * here, before the new image runs a single instruction.  Its E is still
+ * written, then only its X; its children are not inherited.  The entry
+ * stays, so the refcount and the X work as for any process.
+ */
+static __always_inline int drop_at_exec(struct fm_session *s, __u32 tgid, struct linux_binprm *bprm)
+{
+	struct fm_tracee *v;
+
+	if ((s->flags & FM_SESSION_PRIVILEGED) || !BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+		return 0;
+	v = bpf_map_lookup_elem(&tracees, &tgid);
+	if (v)
+		__sync_fetch_and_or(&v->flags, FM_TRACEE_DROPPED);
+	return 1;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *binprm)
 {
@@ -94,12 +117,14 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	struct task_struct *p;
 	struct fm_event *ev;
 	long at, fd;
+	int drop;
 
 	if (!s)
 		return 0;
 	p = kcast(task, struct task_struct); /* untrusted: see kcast */
 	bprm = kcast(binprm, struct linux_binprm);
-	ev = event_begin(FM_EXEC, &t, p->tgid, 0);
+	drop = drop_at_exec(s, p->tgid, bprm);
+	ev = event_begin(FM_EXEC, &t, p->tgid, drop ? FM_EXEC_DROPPED : 0);
 	if (!ev) {
 		count_lost(s, FM_LOST_RING);
 		return 0;
@@ -131,7 +156,7 @@ int BPF_PROG(on_exit, struct task_struct *task, bool group_dead)
 
 	if (!group_dead)
 		return 0;
-	s = traced(tgid, &t);
+	s = tracer_entry(tgid, &t); /* a dropped process gets its X too */
 	/* Deleting the entry is the once-only token for X. */
 	if (!s || bpf_map_delete_elem(&tracees, &tgid))
 		return 0;

@@ -31,10 +31,12 @@ static __always_inline struct fm_session *session_slot(__u32 slot)
 }
 
 /*
- * The open session tracing process tgid, or NULL.  *t receives the entry.
- * A stale entry (its session closed) is deleted on sight.
+ * The open session an entry of process tgid belongs to, or NULL; *t
+ * receives the entry.  A stale entry (its session closed) is deleted on
+ * sight.  Dropped entries (FM_TRACEE_DROPPED) count: only the exit hook
+ * asks for them.
  */
-static __always_inline struct fm_session *traced(__u32 tgid, struct fm_tracee *t)
+static __always_inline struct fm_session *tracer_entry(__u32 tgid, struct fm_tracee *t)
 {
 	struct fm_tracee *v = bpf_map_lookup_elem(&tracees, &tgid);
 	struct fm_session *s;
@@ -47,6 +49,14 @@ static __always_inline struct fm_session *traced(__u32 tgid, struct fm_tracee *t
 		return s;
 	bpf_map_delete_elem(&tracees, &tgid);
 	return NULL;
+}
+
+/* The open session recording process tgid, or NULL (untraced, or dropped). */
+static __always_inline struct fm_session *traced(__u32 tgid, struct fm_tracee *t)
+{
+	struct fm_session *s = tracer_entry(tgid, t);
+
+	return s && !(t->flags & FM_TRACEE_DROPPED) ? s : NULL;
 }
 
 static __always_inline __u32 current_tgid(void)

@@ -36,7 +36,7 @@ typedef uint64_t fm_u64;
 /* Record kinds the kernel side produces. */
 enum fm_kind {
 	FM_FORK = 1, /* F parent child; aux = child pid */
-	FM_EXEC = 2, /* E pid path (and the interpreter of a #! script) */
+	FM_EXEC = 2, /* E pid path (and the interpreter of a #! script); aux = FM_EXEC_DROPPED or 0 */
 	FM_EXIT = 3, /* X pid status signal; aux = raw wait status */
 	FM_OPEN = 4, /* R and/or W pid path; aux = open flags */
 	FM_CHDIR = 5, /* C pid dir */
@@ -142,6 +142,15 @@ struct fm_session {
 	fm_u32 gen; /* generation: tracer entries must match it */
 	fm_s32 nproc[2]; /* live processes attached, by gen & 1 (refcount) */
 	fm_u64 lost; /* records of this session dropped in the kernel */
+	fm_u32 flags; /* enum fm_session_flag, set before the slot opens */
+	fm_u32 max_procs; /* inheritance stops at this many live processes; 0: no limit */
+};
+
+enum fm_session_flag {
+	/* The owner may trace across a credential change (root in the initial
+	 * user namespace, FreeBSD's PRIV_DEBUG_DIFFCRED).  Without it, a
+	 * setuid/setgid/file-capability exec ends the tracing of that process. */
+	FM_SESSION_PRIVILEGED = 1,
 };
 
 /* Value of the per-task tracer map, keyed by thread-group id. */
@@ -154,7 +163,14 @@ struct fm_tracee {
 
 enum fm_tracee_flag {
 	FM_TRACEE_IOURING_SEEN = 1, /* its io_uring use was reported */
+	/* Its exec changed credentials and the session may not follow: nothing
+	 * more is recorded for it but its X (so every E keeps its X), and its
+	 * children are not inherited. */
+	FM_TRACEE_DROPPED = 2,
 };
+
+/* fm_event.aux of FM_EXEC: the exec changed credentials; tracing stops here. */
+#define FM_EXEC_DROPPED 1
 
 /* Indices of the per-CPU loss counters (map "lost"). */
 enum fm_lost_kind {
@@ -171,7 +187,8 @@ _Static_assert(__builtin_offsetof(struct fm_event, pid) == 8, "fm_event pid offs
 _Static_assert(__builtin_offsetof(struct fm_event, len) == 16, "fm_event len offset");
 _Static_assert(__builtin_offsetof(struct fm_event, gen) == 20, "fm_event gen offset");
 _Static_assert(sizeof(struct fm_seg) == 4, "fm_seg layout");
-_Static_assert(sizeof(struct fm_session) == 24, "fm_session layout");
+_Static_assert(sizeof(struct fm_session) == 32, "fm_session layout");
+_Static_assert(__builtin_offsetof(struct fm_session, flags) == 24, "fm_session flags offset");
 _Static_assert(__builtin_offsetof(struct fm_session, lost) == 16, "fm_session lost offset");
 _Static_assert(sizeof(struct fm_tracee) == 16, "fm_tracee layout");
 _Static_assert((FM_MAX_SESSIONS & (FM_MAX_SESSIONS - 1)) == 0, "session index is masked");

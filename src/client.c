@@ -18,21 +18,42 @@
 #include "run.h"
 #include "util.h"
 
+/* The daemon's errors that name one of its limits (protocol.h). */
 static const char *daemon_error(int err)
 {
-	return err == EUSERS ? "the daemon has no free session (--max-sessions)" : strerror(err);
+	switch (err) {
+	case EUSERS: return "the daemon has no free session (--max-sessions)";
+	case EDQUOT: return "this user already has the most sessions the daemon allows one user (--user-sessions)";
+	case EMFILE: return "this user already has the most connections the daemon allows one user";
+	case ENFILE: return "the daemon has too many connections";
+	case ENOSPC: return "the daemon's tracer map is full (--max-procs)";
+	case ETIMEDOUT: return "the log accepted nothing for --log-timeout seconds";
+	default: return strerror(err);
+	}
 }
 
-static int request(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, bool *empty, uint64_t *value)
+static int request(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, bool *empty, struct fm_reply *r)
 {
-	int e = 0, err = proto_call(sock, op, pid, flags, fd, &e, value);
+	int e = 0, err = proto_call(sock, op, pid, flags, fd, &e, r);
 
 	*empty = *empty || e;
 	return err;
 }
 
-/* Wait for the job and the daemon's EMPTY note. */
-static int wait_job(int sock, struct job *j, bool *empty)
+/*
+ * The daemon went away (or ended the session) before the trailer: say so
+ * in the log itself, through our own copy of its fd, so no consumer takes
+ * it for complete.  The daemon writes whole lines.
+ */
+static void mark_incomplete(int log_fd, int err)
+{
+	dprintf(log_fd, "# filemond: the daemon ended the session early (%s): the log is incomplete\n",
+		daemon_error(err));
+}
+
+/* Wait for the job and the daemon's EMPTY note.  0, or -errno: the
+ * connection failed, or the daemon ended the session (ENDED). */
+static int wait_job(int sock, struct job *j, bool *empty, uint64_t *lost)
 {
 	struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = j->sigfd, .events = POLLIN } };
 
@@ -47,6 +68,10 @@ static int wait_job(int sock, struct job *j, bool *empty)
 			free(text);
 			if (err)
 				return err;
+			if (r.type == FM_NOTE_ENDED) {
+				*lost = r.value;
+				return -(r.err ? r.err : EIO);
+			}
 			*empty = *empty || r.type == FM_NOTE_EMPTY;
 		}
 		job_signals(j);
@@ -78,6 +103,7 @@ static int attach(int sock, struct job *j, const struct run_opts *o, bool *empty
 
 int run_client(int sock, const char *sock_path, const struct run_opts *o)
 {
+	struct fm_reply r = { 0 };
 	struct job j;
 	bool empty = false;
 	uint64_t lost = 0;
@@ -95,12 +121,28 @@ int run_client(int sock, const char *sock_path, const struct run_opts *o)
 	if ((ret = attach(sock, &j, o, &empty)))
 		goto out;
 	ret = EXIT_FAILURE_FM;
-	if ((err = wait_job(sock, &j, &empty)) ||
-	    (err = request(sock, FM_OP_CLOSE, 0, 0, -1, &empty, &lost))) {
-		fm_error("the daemon on %s ended the session: %s", sock_path, strerror(-err));
-		goto out;
+	err = wait_job(sock, &j, &empty, &lost);
+	if (!err)
+		err = request(sock, FM_OP_CLOSE, 0, 0, -1, &empty, &r);
+	if (r.type == FM_NOTE_ENDED)
+		lost = r.value;
+	if (r.type == FM_REPLY && err) {
+		fm_error("cannot write the log: %s", strerror(-err));
+		ret = EXIT_FAILURE_FM;
+	} else if (r.type == FM_REPLY) {
+		ret = job_exit_status(&j, r.value, r.aux, 0);
+	} else if (err == -ESHUTDOWN) {
+		fm_error("the daemon on %s stopped: the log ends here", sock_path);
+	} else {
+		mark_incomplete(log_fd, -err);
+		if (err == -ETIMEDOUT) {
+			fm_error("the daemon on %s ended the session: %s; %llu events lost", sock_path,
+				 daemon_error(-err), (unsigned long long)lost);
+			ret = EXIT_LOST;
+		} else {
+			fm_error("the daemon on %s ended the session: %s", sock_path, strerror(-err));
+		}
 	}
-	ret = job_exit_status(&j, lost, 0, 0);
 out:
 	job_cleanup(&j);
 out_sock:

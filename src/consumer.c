@@ -115,7 +115,7 @@ static int apply_segment(struct record_paths *rp, const struct fm_event *ev, con
 			const char *rest = strchr(raw[*k] + 8, '/');
 
 			raw[*k] = rest ? rest + 1 : "";
-		} else if (h->role == FM_SEG_DIRFD || h->role == FM_SEG_DIRFD_PARENT) {
+		} else if ((h->role == FM_SEG_DIRFD || h->role == FM_SEG_DIRFD_PARENT) && raw[*k][0]) {
 			rp->dirfd_rel[*k] = raw[*k];
 		}
 		if (path_join(rp->base_buf, raw[*k], rp->named_buf[*k], sizeof(rp->named_buf[0])) < 0)
@@ -218,7 +218,12 @@ void record_write(struct filemon_log *log, const struct fm_event *ev, const stru
 	case FM_FORK: log_fork(log, pid, (pid_t)ev->aux); break;
 	case FM_EXIT: log_exit(log, pid, ev->aux); break;
 	case FM_OPEN: write_open(log, ev, rp); break;
-	case FM_EXEC: write_exec(log, ev, rp); break;
+	case FM_EXEC:
+		write_exec(log, ev, rp);
+		if (ev->aux & FM_EXEC_DROPPED)
+			log_untraced(log, pid, "credentials changed at exec (setuid, setgid or file capabilities); "
+					       "only its exit is recorded");
+		break;
 	case FM_CHDIR: log_path(log, 'C', pid, rp->file); break;
 	case FM_UNLINK: log_path(log, 'D', pid, rp->named[0]); break;
 	case FM_RENAME: log_pair(log, 'M', pid, rp->named[0], rp->named[1]); break;
@@ -228,21 +233,35 @@ void record_write(struct filemon_log *log, const struct fm_event *ev, const stru
 	}
 }
 
+/* The session a record belongs to, from its header alone, or NULL: one
+ * whose session closed, or of an earlier session on its slot (its session
+ * ended before the hook finished), is nobody's. */
+static struct session *owner_of(struct consumer *c, const struct fm_event *ev, size_t size)
+{
+	struct session *s;
+
+	if (size < FM_EVENT_HDR_SIZE || ev->session >= FM_MAX_SESSIONS)
+		return NULL;
+	s = c->sessions[ev->session];
+	return s && session_owns(s, ev->session, ev->gen) ? s : NULL;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct consumer *c = ctx;
 	const struct fm_event *ev = data;
-	struct session *s;
+	struct session *s = owner_of(c, ev, size);
 
-	if (size < FM_EVENT_HDR_SIZE || ev->session >= FM_MAX_SESSIONS || ev->kind == 0 || ev->kind >= FM_NKINDS ||
+	if (size < FM_EVENT_HDR_SIZE || ev->kind == 0 || ev->kind >= FM_NKINDS ||
 	    record_paths_decode(&c->paths, ev, size)) {
 		c->malformed++;
+		if (s)
+			s->malformed++; /* loss of that session, reported in its log */
 		return 0;
 	}
-	/* A record of a closed session, or of an earlier one on this slot, is
-	 * dropped: its session ended before the hook finished. */
-	s = c->sessions[ev->session];
-	if (s && s->log.fp && session_owns(s, ev->session, ev->gen))
+	if (s && !s->log.fp)
+		s->before_log++;
+	else if (s)
 		record_write(&s->log, ev, &c->paths);
 	return 0;
 }
@@ -268,6 +287,9 @@ int consumer_drain(struct consumer *c)
 {
 	int n = ring_buffer__consume(c->rb);
 
+	for (int i = 0; i < FM_MAX_SESSIONS; i++)
+		if (c->sessions[i])
+			session_flush(c->sessions[i]);
 	return n < 0 ? n : 0;
 }
 

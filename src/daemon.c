@@ -4,11 +4,22 @@
  * served over a Unix socket (protocol.h), one per connection.
  *
  * One thread, one epoll loop: the listening socket, the connections, the
- * ring buffer and a signalfd, plus a tick that drains the ring.  A
- * connection that closes, a client that dies, a malformed request or
- * SIGTERM closes its session: every process detached, the records already
- * queued written, the trailer, the log closed.  Nothing one client sends
- * can touch another client's session.
+ * ring buffer, a signalfd and an eventfd its log writers signal, plus a
+ * tick that drains the ring.  Each session's log has a writer thread of its
+ * own (log_sink.h), so no log, however slow, holds up this loop.
+ *
+ * Isolation: the daemon is a security boundary between local users (see
+ * SECURITY in filemond(8)).  Who may trace what is access.c's business.
+ * Nobody can hold the loop: requests are served a few per connection per
+ * pass with the ring drained in between; connections, sessions and traced
+ * processes are capped per user; a connection that sends no request in
+ * FIRST_REQUEST_MS is closed; a log that accepts nothing for --log-timeout
+ * ends its session.
+ *
+ * A connection's life: OPEN (requests served) -> CLOSING (its session
+ * closed by CLOSE, by the client going away, by the log timeout or by
+ * SIGTERM; the socket no longer read; waiting for the log's writer) ->
+ * freed, after CLOSE's reply if one is owed.
  */
 #include "daemon.h"
 
@@ -20,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,6 +41,7 @@
 #include <unistd.h>
 
 #include "consumer.h"
+#include "log_sink.h"
 #include "protocol.h"
 #include "session.h"
 #include "slots.h"
@@ -36,15 +50,31 @@
 #define POLL_MS 10
 /* With no session for this long, the programs are detached: an idle daemon costs nothing. */
 #define LINGER_MS 2000
+/* A connection that has sent no whole request this long after accept is closed. */
+#define FIRST_REQUEST_MS 5000
+/* Requests served per connection per loop pass; the ring is drained between connections. */
+#define REQUESTS_PER_PASS 4
+/* Connections of one user other than root, and of everybody. */
+#define USER_CONNECTIONS 32
+#define MAX_CONNECTIONS 1024
+/* After accept fails for want of descriptors, stop accepting this long. */
+#define ACCEPT_PAUSE_MS 100
+/* On SIGTERM, how long the logs get to be written before they are given up. */
+#define STOP_FLUSH_MS 3000
 
 struct conn {
 	int fd;
-	struct ucred cred; /* the client, from SO_PEERCRED */
-	struct session sess; /* sess.slot < 0 until a request opens it */
+	struct client_cred cred; /* fixed at connect (SO_PEERCRED) */
+	struct session sess; /* sess.slot < 0 until a request opens it, and once closed */
 	struct fm_request req; /* request being received */
 	size_t have;
 	int passed_fd;
+	long long accepted_ms;
+	bool served; /* a whole request came */
 	bool empty_sent;
+	bool closing; /* no more requests: waiting for the log's writer */
+	bool reply_owed; /* CLOSE's reply is sent once the log is written */
+	int end_note; /* or an ENDED note with this errno (the daemon stopped) */
 	struct conn *next;
 };
 
@@ -52,10 +82,16 @@ struct daemon {
 	const struct daemon_opts *o;
 	struct tracer tracer;
 	struct consumer consumer;
-	int listen_fd, sigfd, epfd;
+	int listen_fd, sigfd, epfd, sink_fd;
+	dev_t sock_dev; /* the socket file we made, removed only if still ours */
+	ino_t sock_ino;
 	struct conn *conns;
+	int nconns, max_conns;
 	int nsessions;
 	long long idle_since_ms; /* when the last session closed */
+	long long accept_paused_until; /* 0: accepting */
+	long long warned_ms; /* last malformed-request warning */
+	unsigned long suppressed; /* warnings not written since */
 	int stop_signal;
 };
 
@@ -68,32 +104,56 @@ static long long now_ms(void)
 }
 
 /* epoll tags for the fds that are not connections */
-static char tag_listen, tag_signal, tag_ring;
+static char tag_listen, tag_signal, tag_ring, tag_sink;
 
-static int listen_socket(const char *path)
+/*
+ * The socket, mode 0666 like /dev/filemon.  Made with umask rather than a
+ * chmod by path (which would follow a symlink swapped in meanwhile); what
+ * is at the path is removed only if it is a socket no daemon answers on.
+ */
+static int listen_socket(struct daemon *d, const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int s, probe;
+	struct stat st;
+	mode_t old;
+	int s, probe, err;
 
 	if (strlen(path) >= sizeof(a.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(a.sun_path, path);
-	probe = proto_connect(path);
-	if (probe >= 0) {
-		close(probe);
-		return -EADDRINUSE; /* a daemon answers there */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -ENOTSOCK;
+		probe = proto_connect(path);
+		if (probe >= 0) {
+			close(probe);
+			return -EADDRINUSE; /* a daemon answers there */
+		}
+		unlink(path); /* a stale socket from a daemon that died */
 	}
-	unlink(path); /* a stale socket from a daemon that died */
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) || chmod(path, 0666) || listen(s, 64)) {
-		int e = errno;
-
+	old = umask(0111);
+	err = bind(s, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
+	umask(old);
+	if (!err && (lstat(path, &st) || listen(s, 64)))
+		err = -errno;
+	if (err) {
 		close(s);
-		return -e;
+		return err;
 	}
+	d->sock_dev = st.st_dev;
+	d->sock_ino = st.st_ino;
 	return s;
+}
+
+static void unlink_socket(const struct daemon *d, const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_dev == d->sock_dev && st.st_ino == d->sock_ino)
+		unlink(path);
 }
 
 static int watch(struct daemon *d, int fd, void *tag)
@@ -103,17 +163,39 @@ static int watch(struct daemon *d, int fd, void *tag)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static void conn_close(struct daemon *d, struct conn *c)
+static void session_gone(struct daemon *d)
+{
+	if (--d->nsessions == 0)
+		d->idle_since_ms = now_ms();
+}
+
+/* End the connection's session (if any) and stop reading it; it is freed
+ * once its log is written (reap_closing). */
+static void conn_end(struct daemon *d, struct conn *c, bool reply)
+{
+	if (c->closing)
+		return;
+	if (c->sess.slot >= 0) {
+		session_close(&c->sess, &d->tracer, &d->consumer);
+		session_gone(d);
+	}
+	/* Removed from the epoll set explicitly: a registration lives as long
+	 * as any copy of the file, wherever it is. */
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->closing = true;
+	c->reply_owed = reply;
+}
+
+static void conn_free(struct daemon *d, struct conn *c)
 {
 	unsigned long long lost;
 	struct conn **pp;
+	int err = session_finish(&c->sess, &lost);
 
-	if (c->sess.slot >= 0) {
-		if (session_close(&c->sess, &d->tracer, &d->consumer, &lost))
-			fm_warn("session of pid %d: cannot write its log", (int)c->cred.pid);
-		if (--d->nsessions == 0)
-			d->idle_since_ms = now_ms();
-	}
+	if (c->reply_owed)
+		proto_send_reply(c->fd, FM_REPLY, FM_OP_CLOSE, -err, lost, (uint32_t)c->sess.log.unresolved, NULL);
+	else if (c->end_note)
+		proto_send_reply(c->fd, FM_NOTE_ENDED, 0, c->end_note, lost, (uint32_t)c->sess.log.unresolved, NULL);
 	for (pp = &d->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -121,70 +203,98 @@ static void conn_close(struct daemon *d, struct conn *c)
 		}
 	if (c->passed_fd >= 0)
 		close(c->passed_fd);
-	close(c->fd); /* also leaves the epoll set */
+	close(c->fd);
 	free(c);
+	d->nconns--;
+}
+
+static int conns_of(const struct daemon *d, uid_t uid, bool with_session)
+{
+	int n = 0;
+
+	for (const struct conn *c = d->conns; c; c = c->next)
+		n += c->cred.uid == uid && (!with_session || c->sess.slot >= 0);
+	return n;
+}
+
+/* Turn a connection away with one reply saying which limit it hit. */
+static void refuse(int fd, int err)
+{
+	proto_send_reply(fd, FM_REPLY, 0, err, 0, 0, NULL);
+	close(fd);
 }
 
 static void accept_conn(struct daemon *d)
 {
-	socklen_t len = sizeof(struct ucred);
+	struct client_cred cred;
 	struct conn *c;
 	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
+		/* Out of descriptors: the listening socket stays readable, so
+		 * stop watching it for a moment rather than spin. */
+		if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
+		    epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listen_fd, NULL) == 0)
+			d->accept_paused_until = now_ms() + ACCEPT_PAUSE_MS;
 		return;
+	}
+	if (client_cred_of_socket(fd, &cred)) {
+		close(fd);
+		return;
+	}
+	if (d->nconns >= d->max_conns)
+		return refuse(fd, ENFILE);
+	if (!cred.privileged && conns_of(d, cred.uid, false) >= USER_CONNECTIONS)
+		return refuse(fd, EMFILE);
 	c = calloc(1, sizeof(*c));
-	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) || watch(d, fd, c)) {
+	if (!c || watch(d, fd, c)) {
 		free(c);
 		close(fd);
 		return;
 	}
 	c->fd = fd;
+	c->cred = cred;
 	c->sess.slot = -1;
 	c->passed_fd = -1;
+	c->accepted_ms = now_ms();
 	c->next = d->conns;
 	d->conns = c;
+	d->nconns++;
 }
 
-/*
- * May the client trace target, as ptrace would let it?  0, -ESRCH or
- * -EPERM: root or CAP_SYS_PTRACE may; others only processes whose real,
- * effective, saved and fs uids are all their own.
- */
-static int may_trace(const struct ucred *client, pid_t target)
+/* Sessions of users other than root may not take the last eighth of the slots. */
+static int session_limit(const struct daemon *d, const struct conn *c)
 {
-	char path[64], line[256];
-	unsigned int u[4];
-	bool same = false;
-	FILE *f;
-
-	if (target <= 0)
-		return -ESRCH;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)target);
-	f = fopen(path, "re");
-	if (!f)
-		return -ESRCH;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %u %u %u %u", &u[0], &u[1], &u[2], &u[3]) == 4)
-			same = u[0] == client->uid && u[1] == client->uid && u[2] == client->uid && u[3] == client->uid;
-	fclose(f);
-	if (client->uid == 0 || same || proc_has_cap(client->pid, CAP_SYS_PTRACE))
+	if (d->nsessions >= d->o->max_sessions)
+		return -EUSERS;
+	if (c->cred.privileged)
 		return 0;
-	return -EPERM;
+	if (d->nsessions >= d->o->max_sessions - d->o->max_sessions / 8)
+		return -EUSERS;
+	return conns_of(d, c->cred.uid, true) >= d->o->user_sessions ? -EDQUOT : 0;
 }
 
-/* Open the connection's session on first use; -EUSERS past --max-sessions. */
+/* An unprivileged session follows at most this many processes: one user
+ * with every session it may have holds at most half the tracer map. */
+static unsigned int user_max_procs(const struct daemon *d)
+{
+	unsigned int n = d->o->tracer.max_procs / (2u * (unsigned int)d->o->user_sessions);
+
+	return n ? n : 1;
+}
+
+/* Open the connection's session on first use. */
 static int need_session(struct daemon *d, struct conn *c)
 {
 	int err;
 
 	if (c->sess.slot >= 0)
 		return 0;
-	if (d->nsessions >= d->o->max_sessions)
-		return -EUSERS;
+	if ((err = session_limit(d, c)))
+		return err;
 	if (tracer_attach(&d->tracer)) /* the first session after an idle spell */
 		return -EIO;
-	err = session_open(&c->sess, &d->tracer, c->cred.pid, c->cred.uid);
+	err = session_open(&c->sess, &d->tracer, &c->cred, user_max_procs(d));
 	if (err)
 		return err == -EBUSY ? -EUSERS : err;
 	consumer_set_session(&d->consumer, c->sess.slot, &c->sess);
@@ -192,7 +302,8 @@ static int need_session(struct daemon *d, struct conn *c)
 	return 0;
 }
 
-static char *status_text(struct daemon *d)
+/* Root sees every session; other users their own, and the totals. */
+static char *status_text(struct daemon *d, const struct conn *asker)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -207,7 +318,7 @@ static char *status_text(struct daemon *d)
 	for (struct conn *c = d->conns; c; c = c->next) {
 		char id[32];
 
-		if (c->sess.slot < 0)
+		if (c->sess.slot < 0 || (!asker->cred.privileged && c->cred.uid != asker->cred.uid))
 			continue;
 		snprintf(id, sizeof(id), "%d.%u", c->sess.slot, c->sess.gen_first); /* slot.generation */
 		fprintf(f, "%-10s %-8d %-6u %-6d %-10llu %-8llu\n", id, (int)c->cred.pid, c->cred.uid,
@@ -217,68 +328,84 @@ static char *status_text(struct daemon *d)
 	return buf;
 }
 
-/* Serve one request.  false: the connection must close. */
+/* One warning a second at most: a client cannot flood the daemon's log. */
+static void warn_malformed(struct daemon *d, const struct conn *c)
+{
+	long long now = now_ms();
+
+	if (now - d->warned_ms < 1000) {
+		d->suppressed++;
+		return;
+	}
+	if (d->suppressed)
+		fm_warn("malformed request from pid %d: closing its connection (%lu more since the last warning)",
+			(int)c->cred.pid, d->suppressed);
+	else
+		fm_warn("malformed request from pid %d: closing its connection", (int)c->cred.pid);
+	d->warned_ms = now;
+	d->suppressed = 0;
+}
+
+/* Serve one request.  false: no more requests on this connection. */
 static bool serve(struct daemon *d, struct conn *c)
 {
 	const struct fm_request *r = &c->req;
-	unsigned long long lost = 0;
 	char *text = NULL;
 	int err = 0;
 
+	c->served = true;
 	if (!proto_request_valid(r)) {
-		fm_warn("malformed request from pid %d: closing its connection", (int)c->cred.pid);
-		proto_send_reply(c->fd, FM_REPLY, r->op, EINVAL, 0, NULL);
+		warn_malformed(d, c);
+		proto_send_reply(c->fd, FM_REPLY, r->op, EINVAL, 0, 0, NULL);
+		conn_end(d, c, false);
 		return false;
 	}
 	switch (r->op) {
 	case FM_OP_SET_FD:
 		if (!(err = need_session(d, c)))
-			err = c->passed_fd < 0 ? -EBADF : session_set_log(&c->sess, c->passed_fd);
+			err = c->passed_fd < 0 ? -EBADF : session_set_log(&c->sess, c->passed_fd, d->sink_fd);
 		break;
 	case FM_OP_SET_PID:
-		if (!(err = need_session(d, c)) && !(err = may_trace(&c->cred, r->pid)))
-			err = session_attach(&c->sess, &d->tracer, r->pid, c->cred.pid, r->flags & FM_PID_TREE);
+		if (!(err = need_session(d, c)))
+			err = session_attach(&c->sess, &d->tracer, r->pid, r->flags & FM_PID_TREE);
 		c->empty_sent = false;
 		break;
 	case FM_OP_CLOSE:
-		if (c->sess.slot >= 0) {
-			err = session_close(&c->sess, &d->tracer, &d->consumer, &lost);
-			lost += c->sess.log.unresolved; /* records not written whole count too */
-			if (--d->nsessions == 0)
-				d->idle_since_ms = now_ms();
-		}
-		proto_send_reply(c->fd, FM_REPLY, r->op, -err, lost, NULL);
+		conn_end(d, c, true); /* replies once the log is written */
 		return false;
 	case FM_OP_STATUS:
-		text = status_text(d);
+		text = status_text(d, c);
 		break;
 	}
-	proto_send_reply(c->fd, FM_REPLY, r->op, -err, 0, text);
+	/* A client that does not read its replies is not served further. */
+	if (proto_send_reply(c->fd, FM_REPLY, r->op, -err, 0, 0, text)) {
+		conn_end(d, c, false);
+		free(text);
+		return false;
+	}
 	free(text);
 	return true;
 }
 
 static void conn_readable(struct daemon *d, struct conn *c)
 {
-	for (;;) {
+	for (int i = 0; i < REQUESTS_PER_PASS && !c->closing; i++) {
 		int got = proto_recv_request(c->fd, &c->req, &c->have, &c->passed_fd);
-		bool keep;
+		bool more;
 
 		if (got == 0)
 			return;
 		if (got < 0) { /* the client closed or died */
-			conn_close(d, c);
+			conn_end(d, c, false);
 			return;
 		}
-		keep = serve(d, c);
+		more = serve(d, c);
 		c->have = 0;
 		if (c->passed_fd >= 0)
 			close(c->passed_fd);
 		c->passed_fd = -1;
-		if (!keep) {
-			conn_close(d, c);
+		if (!more)
 			return;
-		}
 	}
 }
 
@@ -286,14 +413,56 @@ static void conn_readable(struct daemon *d, struct conn *c)
 static void note_empty_sessions(struct daemon *d)
 {
 	for (struct conn *c = d->conns; c; c = c->next) {
-		if (c->sess.slot < 0 || c->empty_sent || !session_empty(&c->sess, &d->tracer))
+		if (c->closing || c->sess.slot < 0 || c->empty_sent || !session_empty(&c->sess, &d->tracer))
 			continue;
 		consumer_drain(&d->consumer);
-		if (c->sess.log.fp)
-			fflush(c->sess.log.fp);
-		proto_send_reply(c->fd, FM_NOTE_EMPTY, 0, 0, 0, NULL);
+		proto_send_reply(c->fd, FM_NOTE_EMPTY, 0, 0, 0, 0, NULL);
 		c->empty_sent = true;
 	}
+}
+
+/*
+ * Per pass, for every connection: a silent one past its first-request
+ * deadline is closed; a session whose log accepted nothing for
+ * --log-timeout is ended (the client told with ENDED) and its log given up;
+ * a closing one whose log is written is freed.
+ */
+static void check_conns(struct daemon *d)
+{
+	long long now = now_ms(), timeout = d->o->log_timeout_s * 1000LL;
+	struct conn *c, *next;
+
+	for (c = d->conns; c; c = next) {
+		next = c->next;
+		if (!c->closing && !c->served && now - c->accepted_ms >= FIRST_REQUEST_MS)
+			conn_end(d, c, false);
+		if (c->sess.sink && sink_stalled(c->sess.sink, now, timeout)) {
+			if (!c->closing) {
+				proto_send_reply(c->fd, FM_NOTE_ENDED, 0, ETIMEDOUT, session_lost(&c->sess, &d->tracer),
+						 0, NULL);
+				conn_end(d, c, false);
+			}
+			session_log_cancel(&c->sess); /* again each pass until the writer is out */
+		}
+		if (c->closing && session_log_done(&c->sess))
+			conn_free(d, c);
+	}
+}
+
+/* Raise the descriptor limit as far as allowed, and size the connection cap to it. */
+static void fit_fd_limit(struct daemon *d)
+{
+	struct rlimit rl;
+
+	d->max_conns = MAX_CONNECTIONS;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	/* each connection may hold its socket, a passed fd and a log */
+	if (rl.rlim_cur != RLIM_INFINITY && (rl.rlim_cur - 128) / 3 < (rlim_t)d->max_conns)
+		d->max_conns = rl.rlim_cur > 256 ? (int)((rl.rlim_cur - 128) / 3) : 32;
 }
 
 static int setup(struct daemon *d)
@@ -307,28 +476,34 @@ static int setup(struct daemon *d)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sink_init_signals();
+	fit_fd_limit(d);
 	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sigfd < 0 || d->epfd < 0)
+	d->sink_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->sigfd < 0 || d->epfd < 0 || d->sink_fd < 0)
 		return -errno;
 	if ((err = consumer_init(&d->consumer, &d->tracer)))
 		return err;
-	d->listen_fd = listen_socket(d->o->socket_path);
-	if (d->listen_fd < 0)
-		return d->listen_fd;
 	if (watch(d, d->listen_fd, &tag_listen) || watch(d, d->sigfd, &tag_signal) ||
-	    watch(d, consumer_fd(&d->consumer), &tag_ring))
+	    watch(d, consumer_fd(&d->consumer), &tag_ring) || watch(d, d->sink_fd, &tag_sink))
 		return -errno;
 	return 0;
+}
+
+static int poll_timeout(const struct daemon *d)
+{
+	if (d->nsessions || d->tracer.nlinks || d->accept_paused_until)
+		return POLL_MS;
+	return d->conns ? 1000 : -1; /* deadlines to check; else sleep until a client or a signal */
 }
 
 static void loop(struct daemon *d)
 {
 	while (!d->stop_signal) {
 		struct epoll_event ev[16];
-		/* Idle (no session, programs detached): sleep until a client or a
-		 * signal comes; there is nothing to drain. */
-		int n = epoll_wait(d->epfd, ev, 16, d->nsessions || d->tracer.nlinks ? POLL_MS : -1);
+		int n = epoll_wait(d->epfd, ev, 16, poll_timeout(d));
+		uint64_t v;
 
 		consumer_drain(&d->consumer);
 		for (int i = 0; i < n; i++) {
@@ -339,37 +514,78 @@ static void loop(struct daemon *d)
 				accept_conn(d);
 			else if (tag == &tag_signal && read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 				d->stop_signal = (int)si.ssi_signo;
-			else if (tag != &tag_ring && tag != &tag_signal)
+			else if (tag == &tag_sink)
+				(void)!read(d->sink_fd, &v, sizeof(v));
+			else if (tag != &tag_ring && tag != &tag_signal) {
 				conn_readable(d, tag);
+				consumer_drain(&d->consumer);
+			}
 		}
+		if (d->accept_paused_until && now_ms() >= d->accept_paused_until &&
+		    watch(d, d->listen_fd, &tag_listen) == 0)
+			d->accept_paused_until = 0;
 		note_empty_sessions(d);
+		check_conns(d);
 		if (d->nsessions == 0 && d->tracer.nlinks && now_ms() - d->idle_since_ms >= LINGER_MS)
 			tracer_detach(&d->tracer);
 	}
 }
 
+/* SIGTERM: every session ends with its trailer; the logs get STOP_FLUSH_MS. */
+static void stop(struct daemon *d)
+{
+	long long deadline = now_ms() + STOP_FLUSH_MS;
+
+	for (struct conn *c = d->conns; c; c = c->next) {
+		c->end_note = c->closing || c->sess.slot < 0 ? 0 : ESHUTDOWN; /* its log ends with the trailer */
+		conn_end(d, c, false);
+	}
+	while (d->conns) {
+		if (now_ms() >= deadline)
+			for (struct conn *c = d->conns; c; c = c->next)
+				session_log_cancel(&c->sess);
+		for (struct conn *c = d->conns, *next; c; c = next) {
+			next = c->next;
+			if (session_log_done(&c->sess))
+				conn_free(d, c);
+		}
+		if (d->conns)
+			usleep(10000);
+	}
+}
+
 int daemon_run(const struct daemon_opts *o)
 {
-	struct daemon d = { .o = o, .listen_fd = -1, .sigfd = -1, .epfd = -1 };
-	int err, ret = EXIT_FAILURE_FM;
+	struct daemon d = { .o = o, .listen_fd = -1, .sigfd = -1, .epfd = -1, .sink_fd = -1 };
+	int ret = EXIT_FAILURE_FM;
 
-	if (tracer_load(&d.tracer, &o->tracer))
+	/* The socket first: a second daemon, or a path that is no socket, is
+	 * refused before any BPF program is loaded. */
+	d.listen_fd = listen_socket(&d, o->socket_path);
+	if (d.listen_fd < 0) {
+		if (d.listen_fd == -EADDRINUSE)
+			fm_error("a daemon already answers on %s", o->socket_path);
+		else if (d.listen_fd == -ENOTSOCK)
+			fm_error("cannot listen on %s: it exists and is not a socket (not replaced)", o->socket_path);
+		else
+			fm_error("cannot listen on %s: %s", o->socket_path, strerror(-d.listen_fd));
 		return EXIT_FAILURE_FM;
+	}
+	if (tracer_load(&d.tracer, &o->tracer))
+		goto out;
 	signal(SIGCHLD, SIG_IGN); /* lingerer children (tracer_detach) reap themselves */
-	if ((err = setup(&d))) {
-		fm_error(err == -EADDRINUSE ? "a daemon already answers on %s" : "cannot listen on %s: %s",
-			 o->socket_path, strerror(-err));
+	if ((ret = setup(&d))) {
+		fm_error("cannot set up the daemon: %s", strerror(-ret));
+		ret = EXIT_FAILURE_FM;
 		goto out;
 	}
 	fprintf(stderr, "filemond: daemon serving sessions on %s\n", o->socket_path);
 	loop(&d);
-	while (d.conns)
-		conn_close(&d, d.conns); /* every session ends with its trailer */
-	unlink(o->socket_path);
+	stop(&d);
 	ret = 0;
 out:
-	if (d.listen_fd >= 0)
-		close(d.listen_fd);
+	unlink_socket(&d, o->socket_path);
+	close(d.listen_fd);
 	if (d.consumer.rb)
 		consumer_free(&d.consumer);
 	tracer_close(&d.tracer);
@@ -377,6 +593,8 @@ out:
 		close(d.sigfd);
 	if (d.epfd >= 0)
 		close(d.epfd);
+	if (d.sink_fd >= 0)
+		close(d.sink_fd);
 	return ret;
 }
 

@@ -7,6 +7,8 @@
 struct daemon_opts {
 	const char *socket_path;
 	int max_sessions;
+	int user_sessions; /* most sessions of one non-root uid */
+	int log_timeout_s; /* a log that accepts nothing this long ends its session */
 	struct tracer_opts tracer;
 };
 

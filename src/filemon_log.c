@@ -58,8 +58,17 @@ static void put_path(struct filemon_log *log, const char *path, int quote)
 	log->escaped += (unsigned long long)escaped;
 }
 
+/*
+ * A record needs a field after the pid: an empty path (a name another
+ * thread emptied during the call, see the SECURITY section of filemond(8))
+ * becomes a comment, never "L pid " with nothing after it.
+ */
 void log_path(struct filemon_log *log, char letter, pid_t pid, const char *path)
 {
+	if (!path[0]) {
+		log_unresolved(log, letter, pid, "empty path");
+		return;
+	}
 	fprintf(log->fp, "%c %d ", letter, (int)pid);
 	put_path(log, path, 0);
 	putc('\n', log->fp);
@@ -78,6 +87,10 @@ void log_open(struct filemon_log *log, pid_t pid, unsigned long long flags, cons
 
 void log_pair(struct filemon_log *log, char letter, pid_t pid, const char *a, const char *b)
 {
+	if (!a[0] || !b[0]) {
+		log_unresolved(log, letter, pid, "empty path");
+		return;
+	}
 	fprintf(log->fp, "%c %d '", letter, (int)pid);
 	put_path(log, a, 1);
 	fputs("' '", log->fp);
@@ -90,6 +103,11 @@ void log_unresolved(struct filemon_log *log, char letter, pid_t pid, const char 
 {
 	fprintf(log->fp, "# unresolved %c %d: %s\n", letter, (int)pid, why);
 	log->unresolved++;
+}
+
+void log_untraced(struct filemon_log *log, pid_t pid, const char *why)
+{
+	fprintf(log->fp, "# untraced %d: %s\n", (int)pid, why);
 }
 
 void log_iouring(struct filemon_log *log, pid_t pid)

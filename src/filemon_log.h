@@ -40,6 +40,8 @@ void log_open(struct filemon_log *log, pid_t pid, unsigned long long flags, cons
 void log_pair(struct filemon_log *log, char letter, pid_t pid, const char *a, const char *b);
 /* A record whose path is not whole becomes a comment, never a wrong path. */
 void log_unresolved(struct filemon_log *log, char letter, pid_t pid, const char *why);
+/* A process the session stops following, and why. */
+void log_untraced(struct filemon_log *log, pid_t pid, const char *why);
 void log_iouring(struct filemon_log *log, pid_t pid);
 void log_lost(struct filemon_log *log, unsigned long long lost);
 void log_trailer(struct filemon_log *log, const struct timeval *stop);

@@ -39,6 +39,10 @@ static void usage(FILE *f)
 		   "      --connect        trace through the daemon only\n"
 		   "      --standalone     trace in this process only (needs root or CAP_BPF)\n"
 		   "      --max-sessions N daemon: most sessions at once (default and limit: %d)\n"
+		   "      --user-sessions N daemon: most sessions of one user other than root\n"
+		   "                       (default: 8)\n"
+		   "      --log-timeout S  daemon: end a session whose log accepts nothing for S\n"
+		   "                       seconds (default: 30)\n"
 		   "      --ring-size N    kernel event ring size in bytes, a power of two\n"
 		   "                       >= 4096; K, M and G suffixes (default: 16M)\n"
 		   "      --max-procs N    most processes traced at once (default: 65536)\n"
@@ -74,7 +78,7 @@ static unsigned long parse_size(const char *s)
 }
 
 enum { OPT_RING_SIZE = 256, OPT_MAX_PROCS, OPT_DAEMON, OPT_STATUS, OPT_SOCKET, OPT_CONNECT, OPT_STANDALONE,
-       OPT_MAX_SESSIONS };
+       OPT_MAX_SESSIONS, OPT_USER_SESSIONS, OPT_LOG_TIMEOUT };
 
 struct cli {
 	struct run_opts run;
@@ -121,6 +125,22 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 		}
 		c->daemon.max_sessions = (int)n;
 		return 0;
+	case OPT_USER_SESSIONS:
+		n = parse_size(arg);
+		if (n < 1 || n > FM_MAX_SESSIONS) {
+			fm_error("--user-sessions must be from 1 to %d: '%s'", FM_MAX_SESSIONS, arg);
+			return EXIT_USAGE;
+		}
+		c->daemon.user_sessions = (int)n;
+		return 0;
+	case OPT_LOG_TIMEOUT:
+		n = parse_size(arg);
+		if (n < 1 || n > 86400) {
+			fm_error("--log-timeout must be from 1 to 86400 seconds: '%s'", arg);
+			return EXIT_USAGE;
+		}
+		c->daemon.log_timeout_s = (int)n;
+		return 0;
 	case OPT_DAEMON: c->daemon_mode = true; return 0;
 	case OPT_STATUS: c->status = true; return 0;
 	case OPT_SOCKET: c->daemon.socket_path = arg; return 0;
@@ -164,6 +184,8 @@ int main(int argc, char **argv)
 		{ "connect", no_argument, NULL, OPT_CONNECT },
 		{ "standalone", no_argument, NULL, OPT_STANDALONE },
 		{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+		{ "user-sessions", required_argument, NULL, OPT_USER_SESSIONS },
+		{ "log-timeout", required_argument, NULL, OPT_LOG_TIMEOUT },
 		{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 		{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -173,10 +195,13 @@ int main(int argc, char **argv)
 	};
 	struct cli c = {
 		.run = { .tracer = { .ring_size = DEFAULT_RING_SIZE, .max_procs = DEFAULT_MAX_PROCS } },
-		.daemon = { .socket_path = FM_DEFAULT_SOCKET, .max_sessions = FM_MAX_SESSIONS },
+		.daemon = { .socket_path = FM_DEFAULT_SOCKET, .max_sessions = FM_MAX_SESSIONS, .user_sessions = 8,
+			    .log_timeout_s = 30 },
 	};
 	int opt, err;
 
+	if (argc >= 2 && strcmp(argv[1], "--linger") == 0) /* tracer_detach's child, not a user command */
+		return tracer_linger_main(argc, argv);
 	while ((opt = getopt_long(argc, argv, "+o:p:vhV", longopts, NULL)) != -1)
 		if ((err = parse_option(&c, opt, optarg)))
 			return err < 0 ? 0 : err;

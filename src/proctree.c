@@ -1,41 +1,40 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* proctree.c - a process and its descendants, from /proc/PID/task/TID/children. */
+/* proctree.c - a process's descendants, from /proc/PID/task/TID/children. */
 #include "proctree.h"
 
 #include <dirent.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #define MAX_TREE 65536
+#define SET_SIZE (2 * MAX_TREE) /* open addressing, at most half full */
 
 struct tree {
-	pid_t *pids;
-	size_t n, cap;
+	pid_t *pids; /* in the order found: root first */
+	size_t n;
+	pid_t *set; /* SET_SIZE slots, 0 = empty */
 };
 
-static int tree_has(const struct tree *tr, pid_t pid)
-{
-	for (size_t i = 0; i < tr->n; i++)
-		if (tr->pids[i] == pid)
-			return 1;
-	return 0;
-}
-
+/* Add pid unless it is there already.  1 if it was new. */
 static int tree_add(struct tree *tr, pid_t pid)
 {
-	pid_t *p;
+	uint32_t h = (uint32_t)pid * 2654435761u;
 
-	if (tree_has(tr, pid) || tr->n >= MAX_TREE)
+	if (pid <= 0 || tr->n >= MAX_TREE)
 		return 0;
-	if (tr->n == tr->cap) {
-		p = realloc(tr->pids, (tr->cap ? tr->cap * 2 : 64) * sizeof(*p));
-		if (!p)
+	for (;; h++) {
+		pid_t *slot = &tr->set[h & (SET_SIZE - 1)];
+
+		if (*slot == pid)
 			return 0;
-		tr->pids = p;
-		tr->cap = tr->cap ? tr->cap * 2 : 64;
+		if (*slot == 0) {
+			*slot = pid;
+			tr->pids[tr->n++] = pid;
+			return 1;
+		}
 	}
-	tr->pids[tr->n++] = pid;
-	return 1;
 }
 
 /* Add the children of every thread of pid; how many were new. */
@@ -69,26 +68,21 @@ static int add_children(struct tree *tr, pid_t pid)
 	return added;
 }
 
-int proctree_attach(pid_t root, int (*attach)(pid_t pid, void *ctx), void *ctx)
+void proctree_attach_descendants(pid_t root, void (*attach)(pid_t pid, void *ctx), void *ctx)
 {
-	struct tree tr = { 0 };
+	struct tree tr = { .pids = malloc(MAX_TREE * sizeof(pid_t)), .set = calloc(SET_SIZE, sizeof(pid_t)) };
 	size_t done = 1;
-	int err = attach(root, ctx);
 
-	if (err || !tree_add(&tr, root))
-		goto out;
-	for (;;) {
-		int added = 0;
-
-		for (size_t i = 0; i < tr.n; i++)
-			added += add_children(&tr, tr.pids[i]);
-		/* attach what is new; their children are seen on the next pass */
-		for (; done < tr.n; done++)
-			attach(tr.pids[done], ctx); /* one gone meanwhile is fine */
-		if (!added)
-			break;
+	if (tr.pids && tr.set && tree_add(&tr, root)) {
+		for (bool more = true; more;) {
+			more = false;
+			for (size_t i = 0; i < tr.n; i++)
+				more |= add_children(&tr, tr.pids[i]) > 0;
+			/* offer what is new; their children are seen on the next pass */
+			for (; done < tr.n; done++)
+				attach(tr.pids[done], ctx);
+		}
 	}
-out:
 	free(tr.pids);
-	return err;
+	free(tr.set);
 }

@@ -5,11 +5,12 @@
 #include <sys/types.h>
 
 /*
- * Attach root and all its current descendants with attach(pid, ctx).  New
- * children of attached processes inherit the session in the kernel, so only
- * those forked before their parent was attached can be missed: the scan
- * repeats until a pass attaches nothing new.  Returns root's attach result.
+ * Call attach(pid, ctx) for every current descendant of root (root itself
+ * is the caller's).  New children of attached processes inherit the
+ * session in the kernel, so only those forked before their parent was
+ * attached can be missed: the scan repeats until a pass finds nothing new.
+ * Each process is offered once; a set keeps the scan linear.
  */
-int proctree_attach(pid_t root, int (*attach)(pid_t pid, void *ctx), void *ctx);
+void proctree_attach_descendants(pid_t root, void (*attach)(pid_t pid, void *ctx), void *ctx);
 
 #endif

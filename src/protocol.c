@@ -3,6 +3,8 @@
 #include "protocol.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -49,11 +51,11 @@ static int write_all(int sock, const void *p, size_t n)
 	return 0;
 }
 
-int proto_send_reply(int sock, uint32_t type, uint32_t op, int err, uint64_t value, const char *text)
+int proto_send_reply(int sock, uint32_t type, uint32_t op, int err, uint64_t value, uint32_t aux, const char *text)
 {
 	struct fm_reply r = {
 		.magic = FM_PROTO_MAGIC, .type = type, .op = op, .err = err, .value = value,
-		.len = text ? (uint32_t)strlen(text) : 0,
+		.len = text ? (uint32_t)strlen(text) : 0, .aux = aux,
 	};
 	int e = write_all(sock, &r, sizeof(r));
 
@@ -97,25 +99,25 @@ int proto_recv_reply(int sock, struct fm_reply *r, char **text)
 	return err;
 }
 
-int proto_call(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, int *empty, uint64_t *value)
+int proto_call(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, int *empty, struct fm_reply *r)
 {
-	struct fm_reply r;
+	struct fm_reply mine;
 	char *text;
 	int err = proto_send_request(sock, op, pid, flags, fd);
 
+	if (!r)
+		r = &mine;
 	while (!err) {
-		err = proto_recv_reply(sock, &r, &text);
+		err = proto_recv_reply(sock, r, &text);
 		free(text);
 		if (err)
 			break;
-		if (r.type == FM_NOTE_EMPTY) {
+		if (r->type == FM_NOTE_EMPTY) {
 			if (empty)
 				*empty = 1;
 			continue;
 		}
-		if (value)
-			*value = r.value;
-		return -r.err;
+		return -r->err;
 	}
 	return err;
 }
@@ -166,22 +168,39 @@ int proto_recv_request(int sock, struct fm_request *req, size_t *have, int *fd)
 	return *have == sizeof(*req);
 }
 
+#define CONNECT_TIMEOUT_MS 5000
+
 int proto_connect(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int s;
+	int s, e = 0;
 
 	if (strlen(path) >= sizeof(a.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(a.sun_path, path);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -errno;
 	if (connect(s, (struct sockaddr *)&a, sizeof(a))) {
-		int e = errno;
+		struct pollfd p = { .fd = s, .events = POLLOUT };
+		socklen_t len = sizeof(e);
 
+		e = errno;
+		/* A Unix connect that would block (a full backlog) is retried:
+		 * the socket does not report writable when a slot frees up. */
+		for (int waited = 0; e == EAGAIN && waited < CONNECT_TIMEOUT_MS; waited += 20) {
+			poll(NULL, 0, 20);
+			e = connect(s, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
+		}
+		if (e == EINPROGRESS && poll(&p, 1, CONNECT_TIMEOUT_MS) == 1 &&
+		    !getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &len) && e == 0)
+			e = 0;
+		else if (e == EAGAIN || e == EINPROGRESS)
+			e = ETIMEDOUT;
+	}
+	if (e || fcntl(s, F_SETFL, 0)) {
 		close(s);
-		return -e;
+		return -(e ? e : errno);
 	}
 	return s;
 }

@@ -41,13 +41,14 @@ struct run {
 static int setup(struct run *r, const struct run_opts *o, int log_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct client_cred self;
 	int err;
 
+	client_cred_self(&self);
 	if (tracer_open(&r->tracer, &o->tracer))
 		return -1;
-	if ((err = consumer_init(&r->consumer, &r->tracer)) ||
-	    (err = session_open(&r->sess, &r->tracer, getpid(), getuid())) ||
-	    (err = session_set_log(&r->sess, log_fd)) || (err = job_init(&r->job))) {
+	if ((err = consumer_init(&r->consumer, &r->tracer)) || (err = session_open(&r->sess, &r->tracer, &self, 0)) ||
+	    (err = session_set_log(&r->sess, log_fd, -1)) || (err = job_init(&r->job))) {
 		fm_error("cannot set up the session: %s", strerror(-err));
 		return -1;
 	}
@@ -67,14 +68,14 @@ static int attach(struct run *r, const struct run_opts *o)
 	int err;
 
 	if (o->pid) {
-		err = session_attach(&r->sess, &r->tracer, o->pid, getpid(), true);
+		err = session_attach(&r->sess, &r->tracer, o->pid, true);
 		if (err)
 			fm_error("cannot trace pid %d: %s", (int)o->pid, strerror(-err));
 		return err ? EXIT_FAILURE_FM : 0;
 	}
 	if ((err = job_spawn(&r->job, o->argv)))
 		return err;
-	err = session_attach(&r->sess, &r->tracer, r->job.child, getpid(), false);
+	err = session_attach(&r->sess, &r->tracer, r->job.child, false);
 	if (err) {
 		fm_error("cannot trace the command: %s", strerror(-err));
 		return EXIT_FAILURE_FM;
@@ -107,15 +108,16 @@ int run_embedded(const struct run_opts *o)
 	if (setup(&r, o, log_fd) || (ret = attach(&r, o)))
 		goto out;
 	wait_job(&r);
-	if ((err = session_close(&r.sess, &r.tracer, &r.consumer, &lost))) {
+	session_close(&r.sess, &r.tracer, &r.consumer);
+	if ((err = session_finish(&r.sess, &lost))) {
 		fm_error("cannot write log '%s': %s", o->output ? o->output : "<stderr>", strerror(-err));
 		ret = EXIT_FAILURE_FM;
 		goto out;
 	}
-	ret = job_exit_status(&r.job, lost + r.consumer.malformed, r.sess.log.unresolved, r.sess.log.iouring);
+	ret = job_exit_status(&r.job, lost, r.sess.log.unresolved, r.sess.log.iouring);
 out:
-	if (r.sess.slot >= 0)
-		session_close(&r.sess, &r.tracer, &r.consumer, &lost);
+	session_close(&r.sess, &r.tracer, &r.consumer);
+	session_finish(&r.sess, &lost);
 	if (r.consumer.rb)
 		consumer_free(&r.consumer);
 	tracer_close(&r.tracer);

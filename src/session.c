@@ -12,17 +12,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "consumer.h"
+#include "log_sink.h"
 #include "proctree.h"
 #include "slots.h"
 
-int session_open(struct session *s, struct tracer *t, pid_t client_pid, uid_t client_uid)
+int session_open(struct session *s, struct tracer *t, const struct client_cred *cred, unsigned int max_procs)
 {
-	int slot = slot_open(t);
+	int slot = cred->privileged ? slot_open(t, FM_SESSION_PRIVILEGED, 0) : slot_open(t, 0, max_procs);
 
 	memset(s, 0, sizeof(*s));
 	s->slot = -1;
@@ -30,57 +33,105 @@ int session_open(struct session *s, struct tracer *t, pid_t client_pid, uid_t cl
 		return slot;
 	s->slot = slot;
 	s->gen_first = slot_gen(t, slot);
-	s->client_pid = client_pid;
-	s->client_uid = client_uid;
+	s->cred = *cred;
 	return 0;
 }
 
-int session_set_log(struct session *s, int fd)
+/* A log must be a file one can append lines to: FreeBSD refuses other types too. */
+static int log_fd_usable(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
-	struct timeval now;
-	int dup_fd;
+	struct stat st;
 
-	if (s->log.fp)
-		return -EEXIST;
-	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH))
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH) || fstat(fd, &st))
 		return -EBADF;
-	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (dup_fd < 0)
-		return -errno;
-	s->log.fp = fdopen(dup_fd, "w");
-	if (!s->log.fp) {
-		close(dup_fd);
-		return -ENOMEM;
-	}
-	setvbuf(s->log.fp, NULL, _IOFBF, 1 << 16);
-	gettimeofday(&now, NULL);
-	log_header(&s->log, s->client_pid, &now);
-	fflush(s->log.fp);
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode))
+		return -EINVAL;
 	return 0;
 }
 
-/* Attach one process for a tree scan; -EEXIST (already ours) is fine. */
-static int attach_one(pid_t pid, void *ctx)
+int session_set_log(struct session *s, int fd, int done_fd)
 {
-	void **a = ctx;
-	int err = slot_attach(a[0], *(int *)a[1], pid);
+	struct timeval now;
+	int err;
 
-	return err == -EEXIST ? 0 : err;
+	if (s->log.fp || s->sink)
+		return -EEXIST;
+	if ((err = log_fd_usable(fd)) || (err = sink_open(&s->sink, &s->log.fp, fd, done_fd)))
+		return err;
+	gettimeofday(&now, NULL);
+	log_header(&s->log, s->cred.pid, &now);
+	sink_flush(s->sink, s->log.fp);
+	return 0;
 }
 
-int session_attach(struct session *s, struct tracer *t, pid_t pid, pid_t self, bool tree)
+/*
+ * FILEMOND_TEST_ATTACH_DELAY_MS: sleep that long between the permission
+ * check and the map insert, so a test can make the pid-reuse window of an
+ * attach as wide as it likes (tests/bats/security.bats).
+ */
+static void test_attach_delay(void)
 {
-	void *ctx[2] = { t, &s->slot };
+	static long ms = -1;
+
+	if (ms < 0) {
+		const char *v = getenv("FILEMOND_TEST_ATTACH_DELAY_MS");
+
+		ms = v ? strtol(v, NULL, 10) : 0;
+		ms = ms > 0 && ms < 60000 ? ms : 0;
+	}
+	if (ms)
+		usleep((useconds_t)ms * 1000);
+}
+
+/*
+ * Attach one process: pinned, checked, inserted, checked again.  The second
+ * check catches a target that exec'd a setuid program before its entry
+ * existed (later execs are the exec hook's) and proves that the pid was
+ * the checked process throughout.
+ */
+static int attach_checked(struct session *s, struct tracer *t, pid_t pid)
+{
+	struct target tg;
+	int err = target_open(&tg, pid);
+
+	if (err)
+		return err;
+	err = target_may_trace(&tg, &s->cred);
+	if (!err) {
+		test_attach_delay();
+		err = slot_attach(t, s->slot, &tg);
+	}
+	if (!err && (err = target_may_trace(&tg, &s->cred)))
+		slot_forget(t, pid);
+	target_close(&tg);
+	return err;
+}
+
+/* A descendant found by a tree scan: one the client may not trace, or that
+ * is gone, is left out. */
+static void attach_descendant(pid_t pid, void *ctx)
+{
+	void **a = ctx;
+
+	attach_checked(a[0], a[1], pid);
+}
+
+int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree)
+{
+	void *ctx[2] = { s, t };
 	int owner = slot_of_pid(t, pid);
 	int err;
 
-	if (owner >= 0 && owner != s->slot && pid != self)
+	if (owner >= 0 && owner != s->slot && pid != s->cred.pid)
 		return -EBUSY;
-	slot_detach_all(t, s->slot);
+	if (s->had_procs)
+		slot_detach_all(t, s->slot);
 	if (owner >= 0 && owner != s->slot)
-		slot_forget(t, pid); /* the caller leaves its old session */
-	err = tree ? proctree_attach(pid, attach_one, ctx) : slot_attach(t, s->slot, pid);
+		slot_forget(t, pid); /* the client leaves its old session */
+	err = attach_checked(s, t, pid);
+	if (!err && tree)
+		proctree_attach_descendants(pid, attach_descendant, ctx);
 	if (err == 0)
 		s->had_procs = true;
 	return err;
@@ -103,31 +154,56 @@ bool session_empty(const struct session *s, const struct tracer *t)
 
 unsigned long long session_lost(const struct session *s, const struct tracer *t)
 {
-	return slot_lost(t, s->slot);
+	unsigned long long n = s->malformed + s->before_log + (s->sink ? sink_lost(s->sink) : 0);
+
+	return n + (s->slot >= 0 ? slot_lost(t, s->slot) : s->kernel_lost);
 }
 
-int session_close(struct session *s, struct tracer *t, struct consumer *c, unsigned long long *lost)
+void session_flush(struct session *s)
+{
+	if (s->log.fp)
+		sink_flush(s->sink, s->log.fp);
+}
+
+void session_close(struct session *s, struct tracer *t, struct consumer *c)
 {
 	struct timeval now;
-	int err = 0;
 
-	*lost = 0;
 	if (s->slot < 0)
-		return 0;
+		return;
 	consumer_drain(c);
-	*lost = slot_lost(t, s->slot);
 	slot_close(t, s->slot);
 	consumer_drain(c); /* records hooks queued while it closed */
 	consumer_set_session(c, s->slot, NULL);
+	s->kernel_lost = slot_lost(t, s->slot);
+	s->slot = -1;
 	if (s->log.fp) {
 		gettimeofday(&now, NULL);
-		log_lost(&s->log, *lost);
+		log_lost(&s->log, session_lost(s, t));
 		log_trailer(&s->log, &now);
-		err = log_finish(&s->log);
-		if (fclose(s->log.fp) && !err)
-			err = -errno;
+		sink_finish(s->sink, s->log.fp);
 		s->log.fp = NULL;
 	}
-	s->slot = -1;
+}
+
+bool session_log_done(const struct session *s)
+{
+	return !s->sink || sink_done(s->sink);
+}
+
+void session_log_cancel(struct session *s)
+{
+	if (s->sink)
+		sink_cancel(s->sink);
+}
+
+int session_finish(struct session *s, unsigned long long *lost)
+{
+	int err = 0;
+
+	*lost = s->malformed + s->before_log + s->kernel_lost;
+	if (s->sink)
+		err = sink_close(s->sink, lost); /* waits for the writer */
+	s->sink = NULL;
 	return err;
 }

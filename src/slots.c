@@ -17,11 +17,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "filemond.h"
 #include "filemond.skel.h"
 #include "tracer.h"
-
-#define PF_EXITING 0x00000004 /* include/linux/sched.h */
 
 static struct fm_session *slot_ptr(const struct tracer *t, int slot)
 {
@@ -42,7 +41,7 @@ static void new_generation(struct fm_session *s)
 	__atomic_store_n(&s->gen, next, __ATOMIC_RELEASE);
 }
 
-int slot_open(struct tracer *t)
+int slot_open(struct tracer *t, uint32_t flags, uint32_t max_procs)
 {
 	for (int i = 0; i < FM_MAX_SESSIONS; i++) {
 		struct fm_session *s = slot_ptr(t, i);
@@ -50,6 +49,8 @@ int slot_open(struct tracer *t)
 		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != FM_SESSION_FREE)
 			continue;
 		__atomic_store_n(&s->lost, 0, __ATOMIC_RELAXED);
+		s->flags = flags;
+		s->max_procs = max_procs;
 		new_generation(s);
 		__atomic_store_n(&s->state, FM_SESSION_OPEN, __ATOMIC_RELEASE);
 		return i;
@@ -88,52 +89,29 @@ void slot_forget(struct tracer *t, pid_t pid)
 }
 
 /*
- * Is pid exiting or gone?  PF_EXITING is set before the exit hook runs, so
- * an entry added while it is clear will be seen (and removed) by that hook.
- * A leader that left through pthread_exit while other threads run is not
- * exiting: the group lives on.
+ * PF_EXITING is set before the exit hook runs, so an entry added while it
+ * is clear will be seen (and removed) by that hook; one added later is
+ * ours to remove.
  */
-static int is_exiting(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long flags = 0;
-	int nthreads = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 1;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	/* after "comm)": state ppid pgrp session tty tpgid flags ... num_threads (20th field) */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %d",
-			 &flags, &nthreads) != 2)
-		return 1;
-	return (p[2] == 'Z' || p[2] == 'X') || ((flags & PF_EXITING) && nthreads <= 1);
-}
-
-int slot_attach(struct tracer *t, int slot, pid_t pid)
+int slot_attach(struct tracer *t, int slot, const struct target *tg)
 {
 	struct fm_session *s = slot_ptr(t, slot);
 	struct fm_tracee v = { .session = (fm_u32)slot, .gen = slot_gen(t, slot) };
 	const struct bpf_map *m = t->skel->maps.tracees;
-	__u32 key = (__u32)pid;
-	int owner = slot_of_pid(t, pid);
+	__u32 key = (__u32)tg->pid;
+	int owner = slot_of_pid(t, tg->pid);
 
 	if (owner == slot)
 		return -EEXIST;
 	if (owner >= 0)
 		return -EBUSY;
-	if (is_exiting(pid))
+	if (target_exiting(tg))
 		return -ESRCH;
 	if (bpf_map__update_elem(m, &key, sizeof(key), &v, sizeof(v), BPF_ANY))
 		return errno == E2BIG ? -ENOSPC : -errno;
 	__atomic_add_fetch(&s->nproc[v.gen & 1], 1, __ATOMIC_RELEASE);
-	/* It may have started exiting before the entry existed: then its exit
-	 * hook missed it and the entry is ours to remove. */
-	if (is_exiting(pid)) {
-		slot_forget(t, pid);
+	if (target_exiting(tg)) {
+		slot_forget(t, tg->pid);
 		return -ESRCH;
 	}
 	return 0;

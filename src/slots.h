@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 struct tracer;
+struct target;
 
 /*
  * Session slots: the userspace half of the tracer map (bpf/tracer.bpf.h).
@@ -13,16 +14,18 @@ struct tracer;
  * until it is closed or detached.
  */
 
-/* Claim a free slot.  The slot, or -EBUSY when all are in use. */
-int slot_open(struct tracer *t);
+/* Claim a free slot with its flags (enum fm_session_flag) and process
+ * quota (0: none).  The slot, or -EBUSY when all are in use. */
+int slot_open(struct tracer *t, uint32_t flags, uint32_t max_procs);
 /* The slot's current generation (events carry it). */
 uint32_t slot_gen(const struct tracer *t, int slot);
 /*
- * Trace pid (its descendants follow by inheritance).  0; -EEXIST if it is
- * already in this slot; -EBUSY if another open slot traces it; -ESRCH if it
- * is gone or exiting; -ENOSPC if the tracer map is full.
+ * Trace the pinned process (its descendants follow by inheritance).  0;
+ * -EEXIST if it is already in this slot; -EBUSY if another open slot traces
+ * it; -ESRCH if it is gone or exiting; -ENOSPC if the tracer map is full.
+ * Permission is the caller's business (access.h).
  */
-int slot_attach(struct tracer *t, int slot, pid_t pid);
+int slot_attach(struct tracer *t, int slot, const struct target *tg);
 /* Which open slot traces pid, or -1. */
 int slot_of_pid(const struct tracer *t, pid_t pid);
 /* Stop tracing pid in whatever slot has it (a process moving between sessions). */

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -162,7 +163,7 @@ int tracer_load(struct tracer *t, const struct tracer_opts *o)
 	tracer_reset(t);
 	/* Loading and attaching tracing programs needs CAP_BPF and CAP_PERFMON
 	 * (or CAP_SYS_ADMIN): say so before anything else fails. */
-	if (!proc_has_cap(0, CAP_SYS_ADMIN) && !(proc_has_cap(0, CAP_BPF) && proc_has_cap(0, CAP_PERFMON))) {
+	if (!self_has_cap(CAP_SYS_ADMIN) && !(self_has_cap(CAP_BPF) && self_has_cap(CAP_PERFMON))) {
 		explain_load_error(EPERM);
 		return -1;
 	}
@@ -216,10 +217,10 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
  *      and waits for a grace period under the kernel's event_mutex, which
  *      every perf_event_open of a tracepoint also takes: a filemond
  *      starting meanwhile used to wait up to 600 ms.
- * Neither is the user's business.  A forked child, "filemond-linger", keeps
- * copies of the link descriptors and of a second descriptor of each perf
- * event (held[]), and closes everything else first, so no shell, pipe
- * reader or daemon client waits for it.  Once the parent has dropped its
+ * Neither is the user's business.  A child, "filemond-linger", gets copies
+ * of the link descriptors and of a second descriptor of each perf event
+ * (held[]) and nothing else, so no shell, pipe reader or daemon client
+ * waits for it.  Once the parent has dropped its
  * own copies (so the last reference is surely the child's), it closes the
  * links from parallel threads, so the waits of (a) overlap, and says so on
  * a pipe (the same programs may be attached again).  It then holds the
@@ -253,58 +254,92 @@ static void close_parallel(const int *fds, int n)
 	}
 }
 
-/* Close every descriptor from 3 up but those in keep[] (sorted in place). */
-static void close_all_but(int *keep, int n)
+/*
+ * The lingerer is a fresh exec of this program (posix_spawn of
+ * /proc/self/exe), not a fork: the parent is suspended until the exec, and
+ * the exec closes every close-on-exec descriptor, so no client socket, log
+ * or BPF object of the daemon outlives its close in another process (an
+ * epoll registration lives as long as any copy of the file).  It gets only
+ * what it needs, at fixed numbers: fd 3 go, 4 programs_off, then the
+ * links, then the held perf events.
+ */
+#define LINGER_FD0 3
+
+/* Lay out fds[] at LINGER_FD0... in the child: via numbers above every
+ * source first, so no dup2 overwrites a source not yet copied. */
+static int linger_fd_actions(posix_spawn_file_actions_t *fa, const int *fds, int n)
 {
-	unsigned int lo = 3;
+	int high = LINGER_FD0 + n;
+	int err = posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDWR, 0);
 
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-			int tmp = keep[j];
-
-			keep[j] = keep[j - 1];
-			keep[j - 1] = tmp;
-		}
-	for (int i = 0; i < n; i++) {
-		if ((unsigned int)keep[i] > lo)
-			close_range(lo, (unsigned int)keep[i] - 1, 0);
-		lo = (unsigned int)keep[i] + 1;
+	for (int i = 0; i < n; i++)
+		high = fds[i] >= high ? fds[i] + 1 : high;
+	err = err ?: posix_spawn_file_actions_adddup2(fa, 0, 1);
+	err = err ?: posix_spawn_file_actions_adddup2(fa, 0, 2);
+	for (int i = 0; i < n && !err; i++)
+		err = posix_spawn_file_actions_adddup2(fa, fds[i], high + i);
+	for (int i = 0; i < n && !err; i++) {
+		err = posix_spawn_file_actions_adddup2(fa, high + i, LINGER_FD0 + i);
+		err = err ?: posix_spawn_file_actions_addclose(fa, high + i);
 	}
-	close_range(lo, ~0U, 0);
+	return err;
 }
 
-/* The child: go reaches EOF once the parent has dropped its copies;
- * programs_off gets a byte once the programs are off. */
-static void __attribute__((noreturn)) detach_and_linger(const struct tracer *t, int go, int programs_off)
+static pid_t spawn_lingerer(const struct tracer *t, int go, int programs_off)
 {
-	int links[TRACER_MAX_PROGS], keep[2 * TRACER_MAX_PROGS + 2], nkeep = 0, null;
+	int fds[2 + 2 * TRACER_MAX_PROGS], n = 0, nheld = 0;
+	char nlinks_s[16], nheld_s[16];
+	char *argv[] = { "filemond-linger", "--linger", nlinks_s, nheld_s, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	sigset_t none;
+	pid_t pid = -1;
+
+	fds[n++] = go;
+	fds[n++] = programs_off;
+	for (int i = 0; i < t->nlinks; i++)
+		fds[n++] = bpf_link__fd(t->links[i]);
+	for (int i = 0; i < t->nlinks; i++)
+		if (t->held[i] >= 0)
+			fds[n++] = t->held[i], nheld++;
+	snprintf(nlinks_s, sizeof(nlinks_s), "%d", t->nlinks);
+	snprintf(nheld_s, sizeof(nheld_s), "%d", nheld);
+	sigemptyset(&none);
+	if (posix_spawn_file_actions_init(&fa))
+		return -1;
+	if (posix_spawnattr_init(&attr) == 0) {
+		/* run mode blocks SIGTERM & co.; setsid: no terminal signal reaches it */
+		if (!linger_fd_actions(&fa, fds, n) && !posix_spawnattr_setsigmask(&attr, &none) &&
+		    !posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID) &&
+		    posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, (char *[]){ NULL }))
+			pid = -1;
+		posix_spawnattr_destroy(&attr);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+int tracer_linger_main(int argc, char **argv)
+{
+	int nlinks = argc >= 4 ? atoi(argv[2]) : -1, nheld = argc >= 4 ? atoi(argv[3]) : -1;
+	int links[TRACER_MAX_PROGS];
 	char c;
 
-	setsid();
+	if (nlinks < 0 || nlinks > TRACER_MAX_PROGS || nheld < 0 || nheld > TRACER_MAX_PROGS)
+		return 64;
 	prctl(PR_SET_NAME, "filemond-linger");
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL); /* run mode blocks SIGTERM & co. */
 	signal(SIGPIPE, SIG_IGN); /* a parent that is gone does not read programs_off */
-	null = open("/dev/null", O_RDWR);
-	for (int fd = 0; fd < 3; fd++)
-		null >= 0 ? dup2(null, fd) : close(fd);
-	for (int i = 0; i < t->nlinks; i++) {
-		keep[nkeep++] = links[i] = bpf_link__fd(t->links[i]);
-		if (t->held[i] >= 0)
-			keep[nkeep++] = t->held[i];
-	}
-	keep[nkeep++] = go;
-	keep[nkeep++] = programs_off;
-	close_all_but(keep, nkeep);
-	while (read(go, &c, 1) < 0 && errno == EINTR)
+	close_range(LINGER_FD0 + 2 + (unsigned int)(nlinks + nheld), ~0U, 0);
+	for (int i = 0; i < nlinks; i++)
+		links[i] = LINGER_FD0 + 2 + i;
+	while (read(LINGER_FD0, &c, 1) < 0 && errno == EINTR)
 		;
-	close(go);
-	close_parallel(links, t->nlinks); /* (a) */
-	(void)!write(programs_off, "", 1); /* if nobody waits, fine */
-	close(programs_off);
+	close(LINGER_FD0);
+	close_parallel(links, nlinks); /* (a) */
+	(void)!write(LINGER_FD0 + 1, "", 1); /* if nobody waits, fine */
+	close(LINGER_FD0 + 1);
 	sleep(LINGER_S);
-	_exit(0); /* (b) happens here */
+	return 0; /* (b) happens at exit */
 }
 
 void tracer_detach(struct tracer *t)
@@ -314,8 +349,8 @@ void tracer_detach(struct tracer *t)
 
 	if (!t->nlinks)
 		return;
-	if (pipe2(go, O_CLOEXEC) == 0 && pipe2(off, O_CLOEXEC) == 0 && (pid = fork()) == 0)
-		detach_and_linger(t, go[0], off[1]);
+	if (pipe2(go, O_CLOEXEC) == 0 && pipe2(off, O_CLOEXEC) == 0)
+		pid = spawn_lingerer(t, go[0], off[1]);
 	/* With the child holding the same files, this only drops our copies
 	 * (fast); without one, it is the slow detach itself. */
 	for (int i = 0; i < t->nlinks; i++) {

@@ -34,6 +34,8 @@ int tracer_attach(struct tracer *t);
  * off and releases the tracepoints later, so neither this process nor
  * another filemond attaching meanwhile waits for the kernel. */
 void tracer_detach(struct tracer *t);
+/* main() of "filemond-linger --linger NLINKS NHELD" (tracer_detach's child). */
+int tracer_linger_main(int argc, char **argv);
 /* Load and attach. */
 int tracer_open(struct tracer *t, const struct tracer_opts *o);
 /* Detach and free. */

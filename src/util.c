@@ -30,15 +30,14 @@ void fm_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-bool proc_has_cap(pid_t pid, int cap)
+bool self_has_cap(int cap)
 {
-	char path[64], line[256];
+	char line[256];
 	unsigned long long eff = 0;
 	bool found = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid ? (int)pid : (int)getpid());
-	f = fopen(path, "re");
+	f = fopen("/proc/self/status", "re");
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f))

@@ -10,10 +10,10 @@ void fm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Capabilities (include/uapi/linux/capability.h). */
-enum { CAP_SYS_ADMIN = 21, CAP_SYS_PTRACE = 19, CAP_PERFMON = 38, CAP_BPF = 39 };
+enum { CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39 };
 
-/* Is cap in the effective set of process pid (0: this process)? */
-bool proc_has_cap(pid_t pid, int cap);
+/* Is cap in this process's effective set?  (Never asked of a client: see access.h.) */
+bool self_has_cap(int cap);
 
 /* Exit statuses of filemond itself (documented in filemond(8)). */
 enum {

@@ -44,7 +44,12 @@ static const char *errname(int e)
 
 static int call(uint32_t op, pid_t pid, uint32_t flags, int fd, uint64_t *value)
 {
-	return -proto_call(sock, op, pid, flags, fd, NULL, value);
+	struct fm_reply r = { 0 };
+	int e = -proto_call(sock, op, pid, flags, fd, NULL, &r);
+
+	if (value)
+		*value = r.value;
+	return e;
 }
 
 static void op(const char *o)
