@@ -86,10 +86,22 @@ struct cli {
 	bool daemon_mode, status, connect_only, standalone;
 };
 
+/* A whole number from lo to hi (K/M/G suffixes allowed) into *out; 0, or
+ * EXIT_USAGE after saying which option wants what. */
+static int parse_count(const char *opt, const char *arg, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	*out = parse_size(arg);
+	if (*out >= lo && *out <= hi)
+		return 0;
+	fm_error("--%s must be from %lu to %lu: '%s'", opt, lo, hi, arg);
+	return EXIT_USAGE;
+}
+
 /* Parse one option into cli; 0, or an exit status. */
 static int parse_option(struct cli *c, int opt, const char *arg)
 {
 	unsigned long n;
+	int err;
 
 	switch (opt) {
 	case 'o': c->run.output = arg; return 0;
@@ -110,37 +122,21 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 		c->run.tracer.ring_size = n;
 		return 0;
 	case OPT_MAX_PROCS:
-		n = parse_size(arg);
-		if (n < 1 || n > (1UL << 22)) {
-			fm_error("--max-procs must be from 1 to 4194304: '%s'", arg);
-			return EXIT_USAGE;
-		}
+		err = parse_count("max-procs", arg, 1, 1UL << 22, &n);
 		c->run.tracer.max_procs = (unsigned int)n;
-		return 0;
+		return err;
 	case OPT_MAX_SESSIONS:
-		n = parse_size(arg);
-		if (n < 1 || n > FM_MAX_SESSIONS) {
-			fm_error("--max-sessions must be from 1 to %d: '%s'", FM_MAX_SESSIONS, arg);
-			return EXIT_USAGE;
-		}
+		err = parse_count("max-sessions", arg, 1, FM_MAX_SESSIONS, &n);
 		c->daemon.max_sessions = (int)n;
-		return 0;
+		return err;
 	case OPT_USER_SESSIONS:
-		n = parse_size(arg);
-		if (n < 1 || n > FM_MAX_SESSIONS) {
-			fm_error("--user-sessions must be from 1 to %d: '%s'", FM_MAX_SESSIONS, arg);
-			return EXIT_USAGE;
-		}
+		err = parse_count("user-sessions", arg, 1, FM_MAX_SESSIONS, &n);
 		c->daemon.user_sessions = (int)n;
-		return 0;
+		return err;
 	case OPT_LOG_TIMEOUT:
-		n = parse_size(arg);
-		if (n < 1 || n > 86400) {
-			fm_error("--log-timeout must be from 1 to 86400 seconds: '%s'", arg);
-			return EXIT_USAGE;
-		}
+		err = parse_count("log-timeout", arg, 1, 86400, &n);
 		c->daemon.log_timeout_s = (int)n;
-		return 0;
+		return err;
 	case OPT_DAEMON: c->daemon_mode = true; return 0;
 	case OPT_STATUS: c->status = true; return 0;
 	case OPT_SOCKET: c->daemon.socket_path = arg; return 0;
