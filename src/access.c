@@ -80,15 +80,16 @@ void target_close(struct target *tg)
 	tg->pidfd = tg->procfd = -1;
 }
 
-/* Read a file of the pinned /proc directory.  Bytes read, or -1. */
-static ssize_t read_proc(int procfd, const char *name, char *buf, size_t size)
+/* Read a file of the pinned /proc directory (and its owner, if st).  Bytes
+ * read, or -1. */
+static ssize_t read_proc(int procfd, const char *name, char *buf, size_t size, struct stat *st)
 {
 	int fd = openat(procfd, name, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, size - 1);
+	n = st && fstat(fd, st) ? -1 : read(fd, buf, size - 1);
 	close(fd);
 	if (n >= 0)
 		buf[n] = '\0';
@@ -110,7 +111,7 @@ bool target_exiting(const struct target *tg)
 	unsigned long flags = 0;
 	int nthreads = 0;
 
-	if (read_proc(tg->procfd, "stat", buf, sizeof(buf)) <= 0 || !(p = stat_fields(buf)))
+	if (read_proc(tg->procfd, "stat", buf, sizeof(buf), NULL) <= 0 || !(p = stat_fields(buf)))
 		return true;
 	/* state ppid pgrp session tty tpgid flags ... num_threads (the 18th after state) */
 	if (sscanf(p, "%*c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %d", &flags,
@@ -180,11 +181,12 @@ int target_may_trace(const struct target *tg, const struct client_cred *c)
 
 	if (c->privileged)
 		return target_alive(tg) ? 0 : -ESRCH;
-	if (read_proc(tg->procfd, "status", status, sizeof(status)) <= 0 || fstat(tg->procfd, &st))
+	if (read_proc(tg->procfd, "status", status, sizeof(status), &st) <= 0)
 		return -ESRCH;
 	ok = ids_all(status, "\nUid:", c->uid) && ids_all(status, "\nGid:", c->gid);
-	/* /proc/PID belongs to the task's euid/egid only while it is dumpable
-	 * (task_dump_owner); otherwise to root. */
+	/* /proc/PID/status belongs to the task's euid/egid only while it is
+	 * dumpable (task_dump_owner); otherwise to root.  (The directory
+	 * itself keeps its owner.) */
 	ok = ok && st.st_uid == c->uid && st.st_gid == c->gid;
 	scope = yama_scope();
 	if (ok && scope == 1)

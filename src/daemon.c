@@ -59,6 +59,8 @@
 #define MAX_CONNECTIONS 1024
 /* After accept fails for want of descriptors, stop accepting this long. */
 #define ACCEPT_PAUSE_MS 100
+/* Descendants a tree attach checks and attaches per loop pass. */
+#define SCAN_BUDGET 256
 /* On SIGTERM, how long the logs get to be written before they are given up. */
 #define STOP_FLUSH_MS 3000
 
@@ -161,6 +163,14 @@ static int watch(struct daemon *d, int fd, void *tag)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
 
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Read requests from c, or (events 0) not while its tree attach runs. */
+static void watch_conn(struct daemon *d, struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 static void session_gone(struct daemon *d)
@@ -369,6 +379,10 @@ static bool serve(struct daemon *d, struct conn *c)
 		if (!(err = need_session(d, c)))
 			err = session_attach(&c->sess, &d->tracer, r->pid, r->flags & FM_PID_TREE);
 		c->empty_sent = false;
+		if (!err && c->sess.scan) { /* a tree: replied to once scanned (step_scans) */
+			watch_conn(d, c, 0);
+			return false;
+		}
 		break;
 	case FM_OP_CLOSE:
 		conn_end(d, c, true); /* replies once the log is written */
@@ -407,6 +421,26 @@ static void conn_readable(struct daemon *d, struct conn *c)
 		if (!more)
 			return;
 	}
+}
+
+/* Tree attaches go on a step per pass, so a large tree holds nobody up. */
+static bool step_scans(struct daemon *d)
+{
+	bool more = false;
+
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (c->closing || !c->sess.scan)
+			continue;
+		if (!session_scan_step(&c->sess, &d->tracer, SCAN_BUDGET)) {
+			more = true;
+			continue;
+		}
+		if (proto_send_reply(c->fd, FM_REPLY, FM_OP_SET_PID, 0, 0, 0, NULL))
+			conn_end(d, c, false);
+		else
+			watch_conn(d, c, EPOLLIN);
+	}
+	return more;
 }
 
 /* Tell each session whose processes have all exited, once, after its records. */
@@ -491,8 +525,10 @@ static int setup(struct daemon *d)
 	return 0;
 }
 
-static int poll_timeout(const struct daemon *d)
+static int poll_timeout(const struct daemon *d, bool busy)
 {
+	if (busy)
+		return 0;
 	if (d->nsessions || d->tracer.nlinks || d->accept_paused_until)
 		return POLL_MS;
 	return d->conns ? 1000 : -1; /* deadlines to check; else sleep until a client or a signal */
@@ -500,9 +536,11 @@ static int poll_timeout(const struct daemon *d)
 
 static void loop(struct daemon *d)
 {
+	bool busy = false;
+
 	while (!d->stop_signal) {
 		struct epoll_event ev[16];
-		int n = epoll_wait(d->epfd, ev, 16, poll_timeout(d));
+		int n = epoll_wait(d->epfd, ev, 16, poll_timeout(d, busy));
 		uint64_t v;
 
 		consumer_drain(&d->consumer);
@@ -524,6 +562,7 @@ static void loop(struct daemon *d)
 		if (d->accept_paused_until && now_ms() >= d->accept_paused_until &&
 		    watch(d, d->listen_fd, &tag_listen) == 0)
 			d->accept_paused_until = 0;
+		busy = step_scans(d);
 		note_empty_sessions(d);
 		check_conns(d);
 		if (d->nsessions == 0 && d->tracer.nlinks && now_ms() - d->idle_since_ms >= LINGER_MS)

@@ -11,14 +11,17 @@
 #define MAX_TREE 65536
 #define SET_SIZE (2 * MAX_TREE) /* open addressing, at most half full */
 
-struct tree {
+struct proctree {
 	pid_t *pids; /* in the order found: root first */
 	size_t n;
 	pid_t *set; /* SET_SIZE slots, 0 = empty */
+	size_t scanned; /* pids[] whose children this pass has read */
+	size_t offered; /* pids[] given to attach() */
+	bool found; /* this pass found a new process */
 };
 
 /* Add pid unless it is there already.  1 if it was new. */
-static int tree_add(struct tree *tr, pid_t pid)
+static int tree_add(struct proctree *tr, pid_t pid)
 {
 	uint32_t h = (uint32_t)pid * 2654435761u;
 
@@ -38,7 +41,7 @@ static int tree_add(struct tree *tr, pid_t pid)
 }
 
 /* Add the children of every thread of pid; how many were new. */
-static int add_children(struct tree *tr, pid_t pid)
+static int add_children(struct proctree *tr, pid_t pid)
 {
 	char path[64];
 	struct dirent *de;
@@ -68,21 +71,45 @@ static int add_children(struct tree *tr, pid_t pid)
 	return added;
 }
 
-void proctree_attach_descendants(pid_t root, void (*attach)(pid_t pid, void *ctx), void *ctx)
+struct proctree *proctree_new(pid_t root)
 {
-	struct tree tr = { .pids = malloc(MAX_TREE * sizeof(pid_t)), .set = calloc(SET_SIZE, sizeof(pid_t)) };
-	size_t done = 1;
+	struct proctree *tr = calloc(1, sizeof(*tr));
 
-	if (tr.pids && tr.set && tree_add(&tr, root)) {
-		for (bool more = true; more;) {
-			more = false;
-			for (size_t i = 0; i < tr.n; i++)
-				more |= add_children(&tr, tr.pids[i]) > 0;
-			/* offer what is new; their children are seen on the next pass */
-			for (; done < tr.n; done++)
-				attach(tr.pids[done], ctx);
-		}
+	if (!tr || !(tr->pids = malloc(MAX_TREE * sizeof(pid_t))) || !(tr->set = calloc(SET_SIZE, sizeof(pid_t)))) {
+		proctree_free(tr);
+		return NULL;
 	}
-	free(tr.pids);
-	free(tr.set);
+	tree_add(tr, root);
+	tr->offered = 1;
+	return tr;
+}
+
+bool proctree_step(struct proctree *tr, int budget, void (*attach)(pid_t pid, void *ctx), void *ctx)
+{
+	while (budget > 0) {
+		/* offer what is new; its children are read later in the pass */
+		for (; tr->offered < tr->n && budget > 0; tr->offered++, budget--)
+			attach(tr->pids[tr->offered], ctx);
+		if (tr->scanned < tr->n) {
+			tr->found |= add_children(tr, tr->pids[tr->scanned++]) > 0;
+			budget--;
+			continue;
+		}
+		if (tr->offered < tr->n)
+			continue;
+		if (!tr->found)
+			return true; /* a whole pass found nothing new */
+		tr->scanned = 0; /* another pass */
+		tr->found = false;
+	}
+	return false;
+}
+
+void proctree_free(struct proctree *tr)
+{
+	if (!tr)
+		return;
+	free(tr->pids);
+	free(tr->set);
+	free(tr);
 }

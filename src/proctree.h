@@ -2,15 +2,24 @@
 #ifndef FILEMOND_PROCTREE_H
 #define FILEMOND_PROCTREE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /*
- * Call attach(pid, ctx) for every current descendant of root (root itself
- * is the caller's).  New children of attached processes inherit the
- * session in the kernel, so only those forked before their parent was
- * attached can be missed: the scan repeats until a pass finds nothing new.
- * Each process is offered once; a set keeps the scan linear.
+ * A scan of a process's current descendants, from
+ * /proc/PID/task/TID/children, done in steps so a large tree does not hold
+ * the caller's loop.  Each descendant is offered to attach() once (root is
+ * the caller's).  New children of attached processes inherit the session
+ * in the kernel, so only those forked before their parent was attached can
+ * be missed: the scan repeats until a whole pass finds nothing new.  A
+ * hash set keeps each pass linear.
  */
-void proctree_attach_descendants(pid_t root, void (*attach)(pid_t pid, void *ctx), void *ctx);
+struct proctree;
+
+/* NULL if out of memory. */
+struct proctree *proctree_new(pid_t root);
+/* Scan or attach about budget processes.  true once the scan is complete. */
+bool proctree_step(struct proctree *tr, int budget, void (*attach)(pid_t pid, void *ctx), void *ctx);
+void proctree_free(struct proctree *tr);
 
 #endif

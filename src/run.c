@@ -69,6 +69,8 @@ static int attach(struct run *r, const struct run_opts *o)
 
 	if (o->pid) {
 		err = session_attach(&r->sess, &r->tracer, o->pid, true);
+		while (!err && !session_scan_step(&r->sess, &r->tracer, 1 << 20))
+			;
 		if (err)
 			fm_error("cannot trace pid %d: %s", (int)o->pid, strerror(-err));
 		return err ? EXIT_FAILURE_FM : 0;

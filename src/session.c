@@ -119,7 +119,6 @@ static void attach_descendant(pid_t pid, void *ctx)
 
 int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree)
 {
-	void *ctx[2] = { s, t };
 	int owner = slot_of_pid(t, pid);
 	int err;
 
@@ -129,12 +128,25 @@ int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree)
 		slot_detach_all(t, s->slot);
 	if (owner >= 0 && owner != s->slot)
 		slot_forget(t, pid); /* the client leaves its old session */
+	proctree_free(s->scan);
+	s->scan = NULL;
 	err = attach_checked(s, t, pid);
-	if (!err && tree)
-		proctree_attach_descendants(pid, attach_descendant, ctx);
+	if (!err && tree && !(s->scan = proctree_new(pid)))
+		err = -ENOMEM;
 	if (err == 0)
 		s->had_procs = true;
 	return err;
+}
+
+bool session_scan_step(struct session *s, struct tracer *t, int budget)
+{
+	void *ctx[2] = { s, t };
+
+	if (s->scan && proctree_step(s->scan, budget, attach_descendant, ctx)) {
+		proctree_free(s->scan);
+		s->scan = NULL;
+	}
+	return !s->scan;
 }
 
 bool session_owns(const struct session *s, uint32_t slot, uint32_t gen)
@@ -171,6 +183,8 @@ void session_close(struct session *s, struct tracer *t, struct consumer *c)
 
 	if (s->slot < 0)
 		return;
+	proctree_free(s->scan);
+	s->scan = NULL;
 	consumer_drain(c);
 	slot_close(t, s->slot);
 	consumer_drain(c); /* records hooks queued while it closed */

@@ -12,6 +12,7 @@
 struct tracer;
 struct consumer;
 struct log_sink;
+struct proctree;
 
 /*
  * A session: the userspace twin of an open /dev/filemon handle.  It owns a
@@ -25,6 +26,7 @@ struct session {
 	struct log_sink *sink; /* log.fp's queue and writer; outlives the slot */
 	struct client_cred cred; /* who opened it (cred.pid: the log's "Target pid") */
 	bool had_procs; /* something was attached: "empty" now means done */
+	struct proctree *scan; /* a tree attach still finding descendants */
 	unsigned long long malformed; /* its records that failed validation */
 	unsigned long long before_log; /* its records that came before a log was set */
 	unsigned long long kernel_lost; /* the slot's loss, kept at close */
@@ -40,12 +42,15 @@ int session_open(struct session *s, struct tracer *t, const struct client_cred *
 int session_set_log(struct session *s, int fd, int done_fd);
 /*
  * Attach pid, after detaching every process the session had (FILEMON_SET_PID),
- * if the client may trace it (access.h): -ESRCH, -EPERM.  With tree, pid's
- * current descendants too, each checked the same way; those the client may
- * not trace are left out.  A process in another session gives -EBUSY
- * unless it is the client itself, which moves here.
+ * if the client may trace it (access.h): -ESRCH, -EPERM.  With tree, a scan
+ * of pid's current descendants starts, run by session_scan_step: each is
+ * checked the same way, and those the client may not trace are left out.
+ * A process in another session gives -EBUSY unless it is the client
+ * itself, which moves here.
  */
 int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree);
+/* Attach about budget more descendants.  true once no scan is left. */
+bool session_scan_step(struct session *s, struct tracer *t, int budget);
 /* Does a record from (slot, gen) belong to this session? */
 bool session_owns(const struct session *s, uint32_t slot, uint32_t gen);
 /* Processes attached and alive. */
