@@ -32,6 +32,9 @@
  *   reuse:OP                 a child runs OP; then a second child is forked until
  *                            it gets the first one's pid back (ns_last_pid)
  *   iouring                  submit one io_uring NOP
+ *   sleep:MS                 wait MS milliseconds (no truth)
+ *   waitfor:P                wait until P exists, polling every 10 ms, at most 60 s (no truth)
+ *   nodump                   prctl(PR_SET_DUMPABLE, 0): no longer ptrace-able by its own user
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -444,6 +449,20 @@ static void run_op(const char *op)
 		reuse_pid(arg);
 	} else if (strcmp(op, "iouring") == 0) {
 		io_uring_nop();
+	} else if (IS("sleep")) {
+		usleep((useconds_t)atol(arg) * 1000);
+	} else if (IS("waitfor")) {
+		struct stat st;
+		int tries = 0;
+
+		while (stat(arg, &st) != 0) {
+			if (++tries > 6000)
+				die("waitfor", arg);
+			usleep(10000);
+		}
+	} else if (strcmp(op, "nodump") == 0) {
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+			die("prctl", "PR_SET_DUMPABLE");
 	} else {
 		fprintf(stderr, "fmtest: unknown operation '%s'\n", op);
 		exit(97);
