@@ -53,6 +53,8 @@ static unsigned long long count_lines(const char *p, size_t n)
 {
 	unsigned long long lines = 0;
 
+	if (!n)
+		return 0;
 	for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
 		lines++;
 	return lines;
