@@ -124,24 +124,22 @@ int run_client(int sock, const char *sock_path, const struct run_opts *o)
 	err = wait_job(sock, &j, &empty, &lost);
 	if (!err)
 		err = request(sock, FM_OP_CLOSE, 0, 0, -1, &empty, &r);
-	if (r.type == FM_NOTE_ENDED)
+	if (r.type == FM_NOTE_ENDED || (r.type == FM_REPLY && err == -ETIMEDOUT))
 		lost = r.value;
-	if (r.type == FM_REPLY && err) {
+	if (err == -ETIMEDOUT) {
+		/* The log takes nothing: no line of ours could go there either. */
+		fm_error("the daemon on %s ended the session: %s; %llu events lost, the log is incomplete", sock_path,
+			 daemon_error(-err), (unsigned long long)lost);
+		ret = EXIT_LOST;
+	} else if (r.type == FM_REPLY && err) {
 		fm_error("cannot write the log: %s", strerror(-err));
-		ret = EXIT_FAILURE_FM;
 	} else if (r.type == FM_REPLY) {
 		ret = job_exit_status(&j, r.value, r.aux, 0);
 	} else if (err == -ESHUTDOWN) {
 		fm_error("the daemon on %s stopped: the log ends here", sock_path);
 	} else {
 		mark_incomplete(log_fd, -err);
-		if (err == -ETIMEDOUT) {
-			fm_error("the daemon on %s ended the session: %s; %llu events lost", sock_path,
-				 daemon_error(-err), (unsigned long long)lost);
-			ret = EXIT_LOST;
-		} else {
-			fm_error("the daemon on %s ended the session: %s", sock_path, strerror(-err));
-		}
+		fm_error("the daemon on %s ended the session: %s", sock_path, strerror(-err));
 	}
 out:
 	job_cleanup(&j);

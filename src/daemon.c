@@ -76,7 +76,7 @@ struct conn {
 	bool empty_sent;
 	bool closing; /* no more requests: waiting for the log's writer */
 	bool reply_owed; /* CLOSE's reply is sent once the log is written */
-	int end_note; /* or an ENDED note with this errno (the daemon stopped) */
+	int end_note; /* or an ENDED note with this errno (log timeout, daemon stopping) */
 	struct conn *next;
 };
 
@@ -471,9 +471,8 @@ static void check_conns(struct daemon *d)
 		if (!c->closing && !c->served && now - c->accepted_ms >= FIRST_REQUEST_MS)
 			conn_end(d, c, false);
 		if (c->sess.sink && sink_stalled(c->sess.sink, now, timeout)) {
-			if (!c->closing) {
-				proto_send_reply(c->fd, FM_NOTE_ENDED, 0, ETIMEDOUT, session_lost(&c->sess, &d->tracer),
-						 0, NULL);
+			if (!c->closing) { /* ENDED, with what was lost, once the writer is out */
+				c->end_note = ETIMEDOUT;
 				conn_end(d, c, false);
 			}
 			session_log_cancel(&c->sess); /* again each pass until the writer is out */
@@ -576,7 +575,8 @@ static void stop(struct daemon *d)
 	long long deadline = now_ms() + STOP_FLUSH_MS;
 
 	for (struct conn *c = d->conns; c; c = c->next) {
-		c->end_note = c->closing || c->sess.slot < 0 ? 0 : ESHUTDOWN; /* its log ends with the trailer */
+		if (!c->closing && c->sess.slot >= 0)
+			c->end_note = ESHUTDOWN; /* its log ends with the trailer */
 		conn_end(d, c, false);
 	}
 	while (d->conns) {

@@ -107,6 +107,10 @@ int proto_call(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, int *em
 
 	if (!r)
 		r = &mine;
+	/* A daemon that turned the connection away at once (a limit) has
+	 * closed it, but its one reply is still there to be read. */
+	if (err == -EPIPE || err == -ECONNRESET)
+		err = 0;
 	while (!err) {
 		err = proto_recv_reply(sock, r, &text);
 		free(text);

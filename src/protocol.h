@@ -22,9 +22,10 @@
  * Every request gets one reply.  The daemon also sends EMPTY, once, when
  * every process attached to the session has exited, and ENDED when it
  * ended the session itself, after which it closes the connection: err
- * ETIMEDOUT, the log accepted nothing for --log-timeout (value: events
- * lost so far; the log has no trailer); ESHUTDOWN, the daemon is stopping
- * (sent once the log is written, trailer included).  A malformed request gets an EINVAL reply and the connection
+ * ETIMEDOUT, the log accepted nothing for --log-timeout (sent once its
+ * writer gave up; value: events lost; the log has no trailer); ESHUTDOWN,
+ * the daemon is stopping (sent once the log is written, trailer included).
+ * CLOSE's reply has err ETIMEDOUT when the log timed out during the close.  A malformed request gets an EINVAL reply and the connection
  * is closed.  A connection over a limit gets one reply to its first
  * request, then is closed: ENFILE (the daemon has too many connections),
  * EMFILE (this user has), EDQUOT (this user has --user-sessions sessions),
