@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -455,6 +456,13 @@ static void note_empty_sessions(struct daemon *d)
 	}
 }
 
+static bool bytes_waiting(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 /*
  * Per pass, for every connection: a silent one past its first-request
  * deadline is closed; a session whose log accepted nothing for
@@ -468,8 +476,8 @@ static void check_conns(struct daemon *d)
 
 	for (c = d->conns; c; c = next) {
 		next = c->next;
-		if (!c->closing && !c->served && now - c->accepted_ms >= FIRST_REQUEST_MS)
-			conn_end(d, c, false);
+		if (!c->closing && !c->served && now - c->accepted_ms >= FIRST_REQUEST_MS && !bytes_waiting(c->fd))
+			conn_end(d, c, false); /* (a request that came while the loop was busy is served first) */
 		if (c->sess.sink && sink_stalled(c->sess.sink, now, timeout)) {
 			if (!c->closing) { /* ENDED, with what was lost, once the writer is out */
 				c->end_note = ETIMEDOUT;
