@@ -38,6 +38,27 @@ setup() {
 	echo data >"$D/f"
 }
 
+# Daemons a test starts for itself: killed in teardown even when the test
+# fails (a daemon left running would hold bats' output open).
+teardown() {
+	local p
+	for p in $(cat "$BATS_TEST_TMPDIR/daemons" 2>/dev/null); do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	true
+}
+
+# start_daemon SOCK ARGS...: a private daemon; its pid in $DPID.
+start_daemon() {
+	local sock=$1
+	shift
+	"$FILEMOND" --daemon --socket "$sock" "$@" 2>/dev/null &
+	DPID=$!
+	echo "$DPID" >>"$BATS_TEST_TMPDIR/daemons"
+	for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
+	fail "the daemon on $sock did not start"
+}
+
 fmd() { "$FILEMOND" --socket "$SOCK" --connect "$@"; }
 as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@"; }
 
@@ -204,47 +225,51 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 
 @test "limits: past --max-sessions a client gets a clear error" {
 	sock2=$D/limit.sock
-	"$FILEMOND" --daemon --socket "$sock2" --max-sessions 1 2>/dev/null &
-	d2=$!
-	for _ in $(seq 100); do [ -S "$sock2" ] && break; sleep 0.05; done
+	start_daemon "$sock2" --max-sessions 1
 	"$FILEMOND" --socket "$sock2" -o "$D/a.log" -- sleep 1 &
 	a=$!
 	sleep 0.3
 	run -125 "$FILEMOND" --socket "$sock2" -o "$D/b.log" -- true
 	assert_output --partial "the daemon has no free session (--max-sessions)"
 	wait "$a"
-	kill "$d2"
-	wait "$d2" || true
 }
 
 @test "loss is per session: the session that lost events says so, the other stays clean" {
 	sock3=$D/loss.sock
-	"$FILEMOND" --daemon --socket "$sock3" --ring-size 4096 2>/dev/null &
-	d3=$!
-	for _ in $(seq 100); do [ -S "$sock3" ] && break; sleep 0.05; done
+	start_daemon "$sock3" --ring-size 4096
+	d3=$DPID
 	mkdir "$D/burst"
 	# a quiet session, whose one read comes after the burst
-	"$FILEMOND" --socket "$sock3" -o "$D/quiet.log" -- sh -c "sleep 2.5; cat $D/f >/dev/null" &
+	"$FILEMOND" --socket "$sock3" -o "$D/quiet.log" -- "$FMTEST" "waitfor:$D/quiet-go" "open:$D/f" &
 	quiet=$!
-	# the loud one's log is a pipe read late: the daemon stalls, its ring overflows
-	run bash -c '"$1" --socket "$2" -o /dev/stdout -- "$3" burst:"$4":20000 2>/dev/null | { sleep 1; cat >"$5"; }
-		exit ${PIPESTATUS[0]}' _ "$FILEMOND" "$sock3" "$FMTEST" "$D/burst" "$D/loud.log"
-	assert_equal "$status" 123
+	# the loud one bursts while the daemon is stopped: its ring overflows
+	"$FILEMOND" --socket "$sock3" -o "$D/loud.log" -- \
+		sh -c "$FMTEST waitfor:$D/go burst:$D/burst:20000 && touch $D/done" 2>/dev/null &
+	loud=$!
+	for log in quiet loud; do
+		for _ in $(seq 100); do grep -q '^V 5' "$D/$log.log" 2>/dev/null && break; sleep 0.05; done
+	done
+	sleep 0.3 # both attached (the gate opened)
+	kill -STOP "$d3"
+	touch "$D/go"
+	for _ in $(seq 300); do [ -e "$D/done" ] && break; sleep 0.1; done
+	kill -CONT "$d3"
+	st=0
+	wait "$loud" || st=$?
+	assert_equal "$st" 123
 	grep -qE '^# lost [1-9][0-9]* events$' "$D/loud.log"
+	touch "$D/quiet-go"
 	wait "$quiet"
 	assert_wellformed "$D/quiet.log"
 	run grep -c '^# lost' "$D/quiet.log"
 	assert_output 0
 	grep -qE "^R [0-9]+ $D/f\$" "$D/quiet.log"
-	kill "$d3"
-	wait "$d3" || true
 }
 
 @test "daemon SIGTERM ends every session with a trailer" {
 	sock4=$D/term.sock
-	"$FILEMOND" --daemon --socket "$sock4" 2>/dev/null &
-	d4=$!
-	for _ in $(seq 100); do [ -S "$sock4" ] && break; sleep 0.05; done
+	start_daemon "$sock4"
+	d4=$DPID
 	for i in 1 2 3; do
 		"$FILEMOND" --socket "$sock4" -o "$D/t$i.log" -- sleep 3 &
 		clients="$clients $!"
