@@ -325,6 +325,7 @@ static char *status_text(struct daemon *d, const struct conn *asker)
 	fprintf(f, "sessions %d, tracer map entries %d\n", d->nsessions, slot_map_entries(&d->tracer));
 	fprintf(f, "programs %s\n", d->tracer.nlinks ? "attached" : "detached (no session)");
 	fprintf(f, "events lost since start (all sessions) %llu\n", tracer_lost(&d->tracer));
+	fprintf(f, "malformed records since start (all sessions) %llu\n", d->consumer.malformed);
 	fprintf(f, "%-10s %-8s %-6s %-6s %-10s %-8s\n", "SESSION", "CLIENT", "UID", "PROCS", "RECORDS", "LOST");
 	for (struct conn *c = d->conns; c; c = c->next) {
 		char id[32];

@@ -7,7 +7,6 @@
  */
 #include "filemon_log.h"
 
-#include <errno.h>
 #include <fcntl.h>
 
 #define FILEMON_VERSION 5
@@ -125,11 +124,4 @@ void log_lost(struct filemon_log *log, unsigned long long lost)
 void log_trailer(struct filemon_log *log, const struct timeval *stop)
 {
 	fprintf(log->fp, "# Stop %lld.%06ld\n# Bye bye\n", (long long)stop->tv_sec, (long)stop->tv_usec);
-}
-
-int log_finish(struct filemon_log *log)
-{
-	if (fflush(log->fp) != 0 || ferror(log->fp))
-		return errno ? -errno : -EIO;
-	return 0;
 }

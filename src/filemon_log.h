@@ -45,7 +45,5 @@ void log_untraced(struct filemon_log *log, pid_t pid, const char *why);
 void log_iouring(struct filemon_log *log, pid_t pid);
 void log_lost(struct filemon_log *log, unsigned long long lost);
 void log_trailer(struct filemon_log *log, const struct timeval *stop);
-/* Flush; 0 or -errno of the first write error. */
-int log_finish(struct filemon_log *log);
 
 #endif

@@ -17,7 +17,7 @@ setup_file() {
 	export PUB=$(mktemp -d /tmp/filemond-fuzz-test.XXXXXX)
 	chmod 0755 "$PUB"
 	export SOCK=$PUB/fm.sock
-	cp "$ROOT/tests/fuzz/daemon_fuzz.py" "$PUB/daemon_fuzz.py"
+	cp "$ROOT/tests/fuzz/daemon_fuzz.py" "$ROOT/tests/lib/fmproto.py" "$PUB/"
 	if ! id "$FUZZ_USER" >/dev/null 2>&1; then
 		useradd --system --no-create-home --shell /usr/sbin/nologin "$FUZZ_USER"
 		touch "$BATS_FILE_TMPDIR/created-user"

@@ -32,6 +32,7 @@ setup_file() {
 	cp "$FMTEST" "$PUB/bin/fmtest"
 	cp "$FMISO" "$PUB/bin/fmiso"
 	write_fmiso_py "$PUB/fmiso.py"
+	cp "$ROOT/tests/lib/fmproto.py" "$PUB/fmproto.py"
 	export PYTHON
 	for u in "$U1" "$U2"; do
 		if ! id "$u" >/dev/null 2>&1; then
@@ -621,66 +622,9 @@ write_fmiso_py() {
 # Clients of filemond's socket protocol (src/protocol.h) for isolation.bats.
 import array, errno, fcntl, os, select, socket, struct, sys, termios, time
 
-MAGIC = 0x464D4F4E
-SET_FD, SET_PID, CLOSE, STATUS = 1, 2, 3, 4
-PID_TREE = 1
-REPLY, EMPTY = 1, 2
-
-
-def req(op, pid=0, flags=0):
-    return struct.pack('<IIiI', MAGIC, op, pid, flags)
-
-
-def connect(path, timeout=10):
-    """Connect, retrying while the listen backlog is full (EAGAIN), for at
-    most timeout seconds; the socket then has that timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.setblocking(False)
-        try:
-            s.connect(path)
-            s.settimeout(timeout)
-            return s
-        except BlockingIOError:
-            s.close()
-            if time.monotonic() > deadline:
-                raise TimeoutError('connect: the backlog stayed full')
-            time.sleep(0.001)
-
-
-def recv_exact(s, n):
-    b = b''
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise EOFError('daemon closed the connection')
-        b += c
-    return b
-
-
-def recv_reply(s):
-    """(type, op, err, value, text)"""
-    magic, typ, op, err, value, ln, _ = struct.unpack('<IIIiQII', recv_exact(s, 32))
-    if magic != MAGIC:
-        raise ValueError('bad reply magic')
-    text = recv_exact(s, ln) if ln else b''
-    return typ, op, err, value, text
-
-
-def call(s, op, pid=0, flags=0, fd=None):
-    """Send one request, return (err, value), skipping EMPTY notes."""
-    try:
-        if fd is None:
-            s.sendall(req(op, pid, flags))
-        else:
-            s.sendmsg([req(op, pid, flags)], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [fd]))])
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # turned away at accept: its one reply may be waiting
-    while True:
-        typ, _, err, value, _ = recv_reply(s)
-        if typ == REPLY:
-            return err, value
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fmproto import (SET_FD, SET_PID, CLOSE, STATUS, PID_TREE, REPLY, NOTE_EMPTY as EMPTY,  # noqa: E402
+                     request as req, connect, recv_exact, recv_reply, call)
 
 
 def out(path, text):

@@ -60,8 +60,9 @@ setup_file() {
 	chmod 2755 "$BIN/fmtest-sgid"
 	cp "$FMTEST_STATIC" "$BIN/fmtest-fcap"
 	setcap cap_dac_read_search+ep "$BIN/fmtest-fcap"
-	write_fmproto >"$BIN/fmproto.py"
-	chmod 0755 "$BIN/fmproto.py"
+	write_client >"$BIN/secclient.py"
+	chmod 0755 "$BIN/secclient.py"
+	cp "$ROOT/tests/lib/fmproto.py" "$BIN/fmproto.py"
 	# a root-only file, a file only GRP may read, a public one
 	mkdir -m 0700 "$PUB/secret"
 	echo root-only >"$PUB/secret/file"
@@ -234,52 +235,27 @@ assert_every_e_has_x() {
 }
 
 # Raw protocol clients (src/protocol.h), for what fmclient cannot do.
-write_fmproto() {
+write_client() {
 	cat <<'EOF'
 #!/usr/bin/python3
 """Raw clients of filemond's socket protocol, for security.bats.
 
-  fmproto.py forkexec SOCK LOG VICTIM PROG ARG...
+  secclient.py forkexec SOCK LOG VICTIM PROG ARG...
       connect, fork; the parent execs PROG ARG... (the connecting process);
       once it has, the child sends SET_FD LOG and SET_PID VICTIM, holds
       the session 1.5 s and sends CLOSE
-  fmproto.py forkexit SOCK LOG GO
+  secclient.py forkexit SOCK LOG GO
       connect, fork; the parent (the connecting process) exits; the child
       waits for the file GO, then does as forkexec's child, with VICTIM
       the pid its parent had
-  fmproto.py eventfd SOCK
+  secclient.py eventfd SOCK
       SET_FD with an eventfd, then CLOSE
 Each request prints "<OP> <errno name or OK>".
 """
-import errno, os, socket, struct, sys, time
+import errno, os, sys, time
 
-MAGIC = 0x464D4F4E
-SET_FD, SET_PID, CLOSE, STATUS = 1, 2, 3, 4
-REPLY = 1
-
-
-def recv_exact(s, n):
-    b = b''
-    while len(b) < n:
-        chunk = s.recv(n - len(b))
-        if not chunk:
-            raise EOFError('connection closed')
-        b += chunk
-    return b
-
-
-def call(s, op, pid=0, flags=0, fd=None):
-    req = struct.pack('=IIiI', MAGIC, op, pid, flags)
-    if fd is None:
-        s.sendall(req)
-    else:
-        socket.send_fds(s, [req], [fd])
-    while True:  # an EMPTY note may come first
-        _, typ, _, err, value, length, _ = struct.unpack('=IIIiQII', recv_exact(s, 32))
-        if length:
-            recv_exact(s, length)
-        if typ == REPLY:
-            return err, value
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fmproto import SET_FD, SET_PID, CLOSE, call, connect  # noqa: E402
 
 
 def say(op, err):
@@ -291,12 +267,6 @@ def close(s):
         say('CLOSE', call(s, CLOSE)[0])
     except (OSError, EOFError):
         say('CLOSE', errno.EPIPE)
-
-
-def connect(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    return s
 
 
 def attach(s, log, victim):
@@ -371,12 +341,12 @@ EOF
 @test "F2: a child cannot use the setuid-root program its parent exec'd after connecting" {
 	start_victim "$SECRET"
 	# control: the parent execs an ordinary program
-	run as_user "$U1" "$PY" "$BIN/fmproto.py" forkexec "$SOCK" "$UDIR/plain.log" "$VICTIM" \
+	run as_user "$U1" "$PY" "$BIN/secclient.py" forkexec "$SOCK" "$UDIR/plain.log" "$VICTIM" \
 		"$BIN/fmtest-static" sleep:2500
 	assert_line "SET_FD OK"
 	assert_line "SET_PID EPERM"
 	# the attack: the parent (the process SO_PEERCRED names) becomes setuid root
-	run as_user "$U1" "$PY" "$BIN/fmproto.py" forkexec "$SOCK" "$UDIR/suid.log" "$VICTIM" \
+	run as_user "$U1" "$PY" "$BIN/secclient.py" forkexec "$SOCK" "$UDIR/suid.log" "$VICTIM" \
 		"$BIN/fmtest-suid" sleep:2500
 	kill -0 "$VICTIM"
 	assert_line "SET_FD OK"
@@ -387,7 +357,7 @@ EOF
 
 @test "F2: a root process that reuses the pid of a client that exited lends it nothing" {
 	rm -f "$PUB/go"
-	"${AS1[@]}" "$PY" "$BIN/fmproto.py" forkexit "$SOCK" "$UDIR/exited.log" "$PUB/go" >"$D/client.out" 3>&- &
+	"${AS1[@]}" "$PY" "$BIN/secclient.py" forkexit "$SOCK" "$UDIR/exited.log" "$PUB/go" >"$D/client.out" 3>&- &
 	connector=$!
 	track "$connector"
 	wait "$connector" # the process SO_PEERCRED names is gone; its child holds the connection
@@ -695,7 +665,7 @@ start_daemon_at() {
 }
 
 @test "F19: an eventfd as the log gives EINVAL at SET_FD" {
-	run as_user "$U1" "$PY" "$BIN/fmproto.py" eventfd "$SOCK"
+	run as_user "$U1" "$PY" "$BIN/secclient.py" eventfd "$SOCK"
 	assert_line "SET_FD EINVAL"
 	run "$FILEMOND" --status --socket "$SOCK"
 	assert_success

@@ -38,21 +38,14 @@ import struct
 import sys
 import time
 
-MAGIC = 0x464D4F4E  # "FMON"
-OP_SET_FD, OP_SET_PID, OP_CLOSE, OP_STATUS = 1, 2, 3, 4
-PID_TREE = 1
-REPLY, NOTE_EMPTY, NOTE_ENDED = 1, 2, 3
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fmproto import MAGIC, PID_TREE, REPLY, NOTE_EMPTY, NOTE_ENDED, REQ, REP, request  # noqa: E402
+from fmproto import SET_FD as OP_SET_FD, SET_PID as OP_SET_PID, CLOSE as OP_CLOSE, STATUS as OP_STATUS  # noqa: E402
+
 # replies after which the daemon may close the connection: a limit was hit
 LIMIT_ERRS = (errno.ENFILE, errno.EMFILE, errno.EDQUOT, errno.EUSERS, errno.ENOSPC)
-REQ = struct.Struct("<IIiI")  # struct fm_request
-REP = struct.Struct("<IIIiQII")  # struct fm_reply
-assert REQ.size == 16 and REP.size == 32
 REPLY_WAIT = 10.0  # seconds a reply may take before it counts as missing
 MAX_PROBLEMS = 10  # then the run stops (it stays bounded when the daemon is stuck)
-
-
-def request(op, pid=0, flags=0, magic=MAGIC):
-    return REQ.pack(magic & 0xFFFFFFFF, op & 0xFFFFFFFF, pid, flags & 0xFFFFFFFF)
 
 
 def frame_valid(b):
