@@ -250,10 +250,7 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 		for _ in $(seq 100); do grep -q '^V 5' "$D/$log.log" 2>/dev/null && break; sleep 0.05; done
 	done
 	sleep 0.3 # both attached (the gate opened)
-	kill -STOP "$d3"
-	touch "$D/go"
-	for _ in $(seq 300); do [ -e "$D/done" ] && break; sleep 0.1; done
-	kill -CONT "$d3"
+	stall_consumer "$d3" "$D/go" "$D/done"
 	st=0
 	wait "$loud" || st=$?
 	assert_equal "$st" 123

@@ -102,3 +102,13 @@ wait_no_lingerer() {
 		sleep 0.1
 	done
 }
+
+# stall_consumer PID GO DONE: a deterministic ring overflow.  Stop filemond
+# PID (nothing drains the ring), let the traced burst start (touch GO),
+# wait until it is done (DONE appears), let filemond go on.
+stall_consumer() {
+	kill -STOP "$1"
+	touch "$2"
+	for _ in $(seq 300); do [ -e "$3" ] && break; sleep 0.1; done
+	kill -CONT "$1"
+}

@@ -15,10 +15,7 @@ setup() {
 		sh -c "$FMTEST waitfor:$D/go burst:$D:20000 && touch $D/done" 2>"$BATS_TEST_TMPDIR/err" &
 	fm=$!
 	for _ in $(seq 100); do grep -q '^V 5' "$BATS_TEST_TMPDIR/log" 2>/dev/null && break; sleep 0.05; done
-	kill -STOP "$fm"
-	touch "$D/go"
-	for _ in $(seq 300); do [ -e "$D/done" ] && break; sleep 0.1; done
-	kill -CONT "$fm"
+	stall_consumer "$fm" "$D/go" "$D/done"
 	st=0
 	wait "$fm" || st=$?
 	assert_equal "$st" 123
