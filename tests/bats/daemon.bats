@@ -155,9 +155,13 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	grep -qE "^R [0-9]+ $D/f\$" "$D/log"
 	run grep -c -e "$D/f2" -e finished "$D/log"
 	assert_output 0
-	# the daemonized sh was still alive at the close: it gets no X
-	daemon_pid=$(grep -E "^R [0-9]+ $D/f\$" "$D/log" | awk '{print $2}')
-	run grep -c "^X $(grep -E "^F [0-9]+ $daemon_pid\$" "$D/log" | awk '{print $2}') " "$D/log"
+	# the daemonized sh (the parent of the cat that read f) was still alive
+	# at the close: it gets no X
+	cat_pid=$(grep -E "^R [0-9]+ $D/f\$" "$D/log" | awk '{print $2}')
+	sh_pid=$(grep -E "^F [0-9]+ $cat_pid\$" "$D/log" | awk '{print $2}')
+	[ -n "$sh_pid" ] || fail "no F for the cat ($cat_pid) in the log"
+	run grep -c "^X $sh_pid " "$D/log"
+	assert_output 0
 }
 
 @test "kill -9 of clients mid-run: after 200 sessions no tracer-map entry is left" {

@@ -84,6 +84,8 @@ wait_no_filemond_progs() {
 		[ "$(filemond_prog_count)" -eq 0 ] && return 0
 		sleep 0.1
 	done
+	echo "$FUNCNAME: timed out" >&2
+	return 1
 }
 
 # Wait (up to 10 s) until no perf event or BPF link of a filemond is left
@@ -93,6 +95,8 @@ wait_no_filemond_links() {
 		[ "$(bpftool link show 2>/dev/null | grep -c 'prog_id')" -eq 0 ] && return 0
 		sleep 0.1
 	done
+	echo "$FUNCNAME: timed out" >&2
+	return 1
 }
 
 # Wait (up to 15 s) until no filemond-linger (tracer_detach's child) is left.
@@ -101,6 +105,8 @@ wait_no_lingerer() {
 		pgrep -x filemond-linger >/dev/null || return 0
 		sleep 0.1
 	done
+	echo "$FUNCNAME: timed out" >&2
+	return 1
 }
 
 # stall_consumer PID GO DONE: a deterministic ring overflow.  Stop filemond
