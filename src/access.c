@@ -131,6 +131,28 @@ static bool ids_all(const char *status, const char *key, unsigned int id)
 	return line && sscanf(line + strlen(key), " %u %u %u", &r, &e, &s) == 3 && r == id && e == id && s == id;
 }
 
+/* Any permitted capability? */
+static bool has_caps(const char *status)
+{
+	const char *line = strstr(status, "\nCapPrm:");
+	unsigned long long prm = 1;
+
+	return !line || sscanf(line + 8, " %llx", &prm) != 1 || prm != 0;
+}
+
+/* Is the pinned process in the daemon's own (initial) user namespace? */
+static bool in_initial_userns(int procfd)
+{
+	char mine[64], its[64];
+	ssize_t a = readlink("/proc/self/ns/user", mine, sizeof(mine) - 1);
+	ssize_t b = readlinkat(procfd, "ns/user", its, sizeof(its) - 1);
+
+	if (a <= 0 || b <= 0)
+		return true; /* unknown: the stricter answer */
+	mine[a] = its[b] = '\0';
+	return strcmp(mine, its) == 0;
+}
+
 /* kernel.yama.ptrace_scope, or 0 without Yama. */
 static int yama_scope(void)
 {
@@ -188,6 +210,11 @@ int target_may_trace(const struct target *tg, const struct client_cred *c)
 	 * dumpable (task_dump_owner); otherwise to root.  (The directory
 	 * itself keeps its owner.) */
 	ok = ok && st.st_uid == c->uid && st.st_gid == c->gid;
+	/* A target holding capabilities needs a tracer with them (or with
+	 * CAP_SYS_PTRACE over its namespace), which no unprivileged client is
+	 * taken to have.  In a user namespace of its own, its capabilities
+	 * are the namespace's, which its owner (same uid) holds. */
+	ok = ok && (!has_caps(status) || !in_initial_userns(tg->procfd));
 	scope = yama_scope();
 	if (ok && scope == 1)
 		ok = descends_from(tg->pid, c->pid);

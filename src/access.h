@@ -43,9 +43,9 @@ int target_open(struct target *tg, pid_t pid);
 /*
  * May c trace tg, as ptrace(PTRACE_ATTACH) would let it?  Privileged: yes.
  * Others: the target's real, effective and saved uids all c's uid, its
- * real, effective and saved gids all c's gid, the target dumpable, and
- * under Yama's ptrace_scope 1 a descendant of c's process (2 and 3: root
- * only).  0, -EPERM, or -ESRCH if it has exited (checked last, so a 0 also
+ * real, effective and saved gids all c's gid, the target dumpable, holding
+ * no capability (unless in a user namespace of its own), and under Yama's
+ * ptrace_scope 1 a descendant of c's process (2 and 3: root only).  0, -EPERM, or -ESRCH if it has exited (checked last, so a 0 also
  * says the pid was that process throughout).
  */
 int target_may_trace(const struct target *tg, const struct client_cred *c);

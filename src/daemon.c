@@ -213,7 +213,7 @@ static void conn_free(struct daemon *d, struct conn *c)
 			break;
 		}
 	if (c->passed_fd >= 0)
-		close(c->passed_fd);
+		close_off_loop(c->passed_fd);
 	close(c->fd);
 	free(c);
 	d->nconns--;
@@ -418,7 +418,7 @@ static void conn_readable(struct daemon *d, struct conn *c)
 		more = serve(d, c);
 		c->have = 0;
 		if (c->passed_fd >= 0)
-			close(c->passed_fd);
+			close_off_loop(c->passed_fd); /* the client's file: its close may block (FUSE) */
 		c->passed_fd = -1;
 		if (!more)
 			return;
@@ -437,7 +437,7 @@ static bool step_scans(struct daemon *d)
 			more = true;
 			continue;
 		}
-		if (proto_send_reply(c->fd, FM_REPLY, FM_OP_SET_PID, 0, 0, 0, NULL))
+		if (proto_send_reply(c->fd, FM_REPLY, FM_OP_SET_PID, -c->sess.attach_err, 0, 0, NULL))
 			conn_end(d, c, false);
 		else
 			watch_conn(d, c, EPOLLIN);
@@ -519,6 +519,7 @@ static int setup(struct daemon *d)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sink_init_signals();
+	proto_set_fd_closer(close_off_loop);
 	fit_fd_limit(d);
 	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -578,7 +579,11 @@ static void loop(struct daemon *d)
 	}
 }
 
-/* SIGTERM: every session ends with its trailer; the logs get STOP_FLUSH_MS. */
+/*
+ * SIGTERM: every session ends with its trailer; the logs get STOP_FLUSH_MS,
+ * then are given up (their clients told the log is cut short); a writer
+ * still stuck after as long again (a FUSE log) is left behind at exit.
+ */
 static void stop(struct daemon *d)
 {
 	long long deadline = now_ms() + STOP_FLUSH_MS;
@@ -588,10 +593,12 @@ static void stop(struct daemon *d)
 			c->end_note = ESHUTDOWN; /* its log ends with the trailer */
 		conn_end(d, c, false);
 	}
-	while (d->conns) {
-		if (now_ms() >= deadline)
-			for (struct conn *c = d->conns; c; c = c->next)
-				session_log_cancel(&c->sess);
+	while (d->conns && now_ms() < deadline + STOP_FLUSH_MS) {
+		for (struct conn *c = d->conns; c && now_ms() >= deadline; c = c->next) {
+			if (c->end_note == ESHUTDOWN && !session_log_done(&c->sess))
+				c->end_note = ETIMEDOUT;
+			session_log_cancel(&c->sess);
+		}
 		for (struct conn *c = d->conns, *next; c; c = next) {
 			next = c->next;
 			if (session_log_done(&c->sess))

@@ -292,11 +292,69 @@ int sink_close(struct log_sink *k, unsigned long long *lost)
 	pthread_join(k->thread, NULL);
 	err = k->error;
 	*lost += k->lost;
-	close(k->fd);
+	close_off_loop(k->fd);
 	pthread_mutex_destroy(&k->mu);
 	pthread_cond_destroy(&k->cv);
 	free(k->fill.p);
 	free(k->queue.p);
 	free(k);
 	return err;
+}
+
+/*
+ * Closing a client's file can block: FUSE sends FLUSH on every close and
+ * waits for its server, which the client may be.  Such closes are done by
+ * one closer thread, never by the caller's loop.
+ */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int *fds;
+	size_t n, cap;
+	bool started;
+} closer = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *closer_main(void *arg)
+{
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	pthread_mutex_lock(&closer.mu);
+	for (;;) {
+		while (!closer.n)
+			pthread_cond_wait(&closer.cv, &closer.mu);
+		int fd = closer.fds[--closer.n];
+
+		pthread_mutex_unlock(&closer.mu);
+		close(fd);
+		pthread_mutex_lock(&closer.mu);
+	}
+	return NULL;
+}
+
+void close_off_loop(int fd)
+{
+	pthread_t th;
+	int *q;
+
+	pthread_mutex_lock(&closer.mu);
+	if (!closer.started && pthread_create(&th, NULL, closer_main, NULL) == 0) {
+		pthread_detach(th);
+		closer.started = true;
+	}
+	if (closer.started && closer.n == closer.cap &&
+	    (q = realloc(closer.fds, (closer.cap ? 2 * closer.cap : 64) * sizeof(int)))) {
+		closer.fds = q;
+		closer.cap = closer.cap ? 2 * closer.cap : 64;
+	}
+	if (closer.started && closer.n < closer.cap) {
+		closer.fds[closer.n++] = fd;
+		pthread_cond_signal(&closer.cv);
+		fd = -1;
+	}
+	pthread_mutex_unlock(&closer.mu);
+	if (fd >= 0)
+		close(fd); /* no thread, no memory: better than a leak */
 }

@@ -44,6 +44,8 @@ unsigned long long sink_lost(struct log_sink *k);
 /* Wait for the writer (sink_finish or sink_cancel first), add the lines
  * lost to *lost, free.  0 or the first -errno of a write. */
 int sink_close(struct log_sink *k, unsigned long long *lost);
+/* Close a client's fd on a thread of its own (a FUSE close may block). */
+void close_off_loop(int fd);
 /* Install the signal that interrupts a blocked writer (once per process). */
 void sink_init_signals(void);
 

@@ -132,6 +132,13 @@ int proto_request_valid(const struct fm_request *req)
 	       (req->flags & ~(uint32_t)FM_PID_TREE) == 0;
 }
 
+static void (*extra_fd_closer)(int) = NULL;
+
+void proto_set_fd_closer(void (*closer)(int))
+{
+	extra_fd_closer = closer;
+}
+
 /* Keep the first fd passed; close any other (a client may not pile them up). */
 static void take_fds(struct msghdr *msg, int *fd)
 {
@@ -147,6 +154,8 @@ static void take_fds(struct msghdr *msg, int *fd)
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
 			if (*fd < 0)
 				*fd = f;
+			else if (extra_fd_closer)
+				extra_fd_closer(f);
 			else
 				close(f);
 		}

@@ -82,6 +82,8 @@ int proto_recv_reply(int sock, struct fm_reply *r, char **text);
 int proto_call(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, int *empty, struct fm_reply *r);
 /* Is this a request the daemon understands? */
 int proto_request_valid(const struct fm_request *req);
+/* How proto_recv_request closes extra passed fds (default: close(2)). */
+void proto_set_fd_closer(void (*closer)(int));
 /* Read request bytes into buf[*have..16) with any passed fd in *fd.
  * 1 when a whole request is there, 0 for more to come, -errno, -EPIPE at EOF. */
 int proto_recv_request(int sock, struct fm_request *req, size_t *have, int *fd);

@@ -47,6 +47,9 @@ static int log_fd_usable(int fd)
 		return -EBADF;
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode))
 		return -EINVAL;
+	/* the daemon writes as root (CAP_FSETID): a setuid/setgid file would keep its bit */
+	if (S_ISREG(st.st_mode) && (st.st_mode & (S_ISUID | S_ISGID)))
+		return -EINVAL;
 	return 0;
 }
 
@@ -102,8 +105,14 @@ static int attach_checked(struct session *s, struct tracer *t, pid_t pid)
 		test_attach_delay();
 		err = slot_attach(t, s->slot, &tg);
 	}
-	if (!err && (err = target_may_trace(&tg, &s->cred)))
-		slot_forget(t, pid);
+	if (!err && (err = target_may_trace(&tg, &s->cred))) {
+		/* Its credentials changed between the checks (a setuid exec the
+		 * exec hook could not see yet): it, and any child it forked since
+		 * the insert, must go.  The whole generation is detached, and the
+		 * attach fails. */
+		slot_detach_all(t, s->slot);
+		s->attach_err = err;
+	}
 	target_close(&tg);
 	return err;
 }
@@ -117,6 +126,19 @@ static void attach_descendant(pid_t pid, void *ctx)
 	attach_checked(a[0], a[1], pid);
 }
 
+/* The client moving itself out of another session: only if it may trace
+ * itself (its pid may since belong to somebody else's process). */
+static int may_move(const struct session *s, pid_t pid)
+{
+	struct target tg;
+	int err = target_open(&tg, pid);
+
+	if (!err)
+		err = target_may_trace(&tg, &s->cred);
+	target_close(&tg);
+	return err;
+}
+
 int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree)
 {
 	int owner = slot_of_pid(t, pid);
@@ -124,12 +146,15 @@ int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree)
 
 	if (owner >= 0 && owner != s->slot && pid != s->cred.pid)
 		return -EBUSY;
+	if (owner >= 0 && owner != s->slot && (err = may_move(s, pid)))
+		return err;
 	if (s->had_procs)
 		slot_detach_all(t, s->slot);
 	if (owner >= 0 && owner != s->slot)
 		slot_forget(t, pid); /* the client leaves its old session */
 	proctree_free(s->scan);
 	s->scan = NULL;
+	s->attach_err = 0;
 	err = attach_checked(s, t, pid);
 	if (!err && tree && !(s->scan = proctree_new(pid)))
 		err = -ENOMEM;
@@ -142,7 +167,7 @@ bool session_scan_step(struct session *s, struct tracer *t, int budget)
 {
 	void *ctx[2] = { s, t };
 
-	if (s->scan && proctree_step(s->scan, budget, attach_descendant, ctx)) {
+	if (s->scan && (s->attach_err || proctree_step(s->scan, budget, attach_descendant, ctx))) {
 		proctree_free(s->scan);
 		s->scan = NULL;
 	}

@@ -27,6 +27,7 @@ struct session {
 	struct client_cred cred; /* who opened it (cred.pid: the log's "Target pid") */
 	bool had_procs; /* something was attached: "empty" now means done */
 	struct proctree *scan; /* a tree attach still finding descendants */
+	int attach_err; /* a descendant's credentials changed during the attach: it failed */
 	unsigned long long malformed; /* its records that failed validation */
 	unsigned long long before_log; /* its records that came before a log was set */
 	unsigned long long kernel_lost; /* the slot's loss, kept at close */
@@ -49,7 +50,8 @@ int session_set_log(struct session *s, int fd, int done_fd);
  * itself, which moves here.
  */
 int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree);
-/* Attach about budget more descendants.  true once no scan is left. */
+/* Attach about budget more descendants.  true once no scan is left; the
+ * tree attach then failed if attach_err is set. */
 bool session_scan_step(struct session *s, struct tracer *t, int budget);
 /* Does a record from (slot, gen) belong to this session? */
 bool session_owns(const struct session *s, uint32_t slot, uint32_t gen);
