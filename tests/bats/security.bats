@@ -553,6 +553,21 @@ setid_exec() {
 	assert_line "tree:$p EPERM"
 }
 
+@test "F5c: a same-uid process holding capabilities cannot be traced" {
+	# ptrace wants the tracer's capabilities to cover the target's
+	setpriv --reuid="$U1" --regid="$U1" --clear-groups --inh-caps=+net_bind_service \
+		--ambient-caps=+net_bind_service "$BIN/fmtest-static" sleep:10000 3>&- &
+	p=$!
+	track "$p"
+	wait_until 10 runs "$p" fmtest-static || fail "$p did not start"
+	grep -q '^CapPrm:.*[1-9a-f]' "/proc/$p/status" || fail "$p holds no capability"
+	run as_user "$U1" timeout 5 strace -qq -e trace=none -p "$p"
+	assert_output --partial "Operation not permitted"
+	run as_user "$U1" "$BIN/fmclient" "$SOCK" "fd:$UDIR/caps.log" "pid:$p" "tree:$p" close
+	assert_line "pid:$p EPERM"
+	assert_line "tree:$p EPERM"
+}
+
 # The daemon sleeps FILEMOND_TEST_ATTACH_DELAY_MS (read at its start)
 # between the permission check and the tracer-map insert, so the window is
 # certain.  The unfixed daemon has no such hook, and fails here with "the
