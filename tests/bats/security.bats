@@ -539,6 +539,16 @@ setid_exec() {
 	assert_line "tree:$p EPERM"
 }
 
+# refused_like_ptrace P NAME: U1 may not strace P (the independent oracle),
+# and the daemon refuses U1 both P and its tree.
+refused_like_ptrace() {
+	run as_user "$U1" timeout 5 strace -qq -e trace=none -p "$1"
+	assert_output --partial "Operation not permitted"
+	run as_user "$U1" "$BIN/fmclient" "$SOCK" "fd:$UDIR/$2.log" "pid:$1" "tree:$1" close
+	assert_line "pid:$1 EPERM"
+	assert_line "tree:$1 EPERM"
+}
+
 @test "F5c: a same-uid process that made itself non-dumpable cannot be traced" {
 	"${AS1[@]}" "$BIN/fmtest-static" nodump sleep:10000 3>&- &
 	p=$!
@@ -546,11 +556,7 @@ setid_exec() {
 	# /proc/PID/environ belongs to root once the process is not dumpable
 	nodump() { runs "$p" fmtest-static && [ "$(stat -c %u "/proc/$p/environ" 2>/dev/null)" = 0 ]; }
 	wait_until 10 nodump || fail "$p did not become non-dumpable"
-	run as_user "$U1" timeout 5 strace -qq -e trace=none -p "$p"
-	assert_output --partial "Operation not permitted"
-	run as_user "$U1" "$BIN/fmclient" "$SOCK" "fd:$UDIR/nodump.log" "pid:$p" "tree:$p" close
-	assert_line "pid:$p EPERM"
-	assert_line "tree:$p EPERM"
+	refused_like_ptrace "$p" nodump
 }
 
 @test "F5c: a same-uid process holding capabilities cannot be traced" {
@@ -561,11 +567,7 @@ setid_exec() {
 	track "$p"
 	wait_until 10 runs "$p" fmtest-static || fail "$p did not start"
 	grep -q '^CapPrm:.*[1-9a-f]' "/proc/$p/status" || fail "$p holds no capability"
-	run as_user "$U1" timeout 5 strace -qq -e trace=none -p "$p"
-	assert_output --partial "Operation not permitted"
-	run as_user "$U1" "$BIN/fmclient" "$SOCK" "fd:$UDIR/caps.log" "pid:$p" "tree:$p" close
-	assert_line "pid:$p EPERM"
-	assert_line "tree:$p EPERM"
+	refused_like_ptrace "$p" caps
 }
 
 # The daemon sleeps FILEMOND_TEST_ATTACH_DELAY_MS (read at its start)
