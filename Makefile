@@ -1,7 +1,8 @@
 # filemond - build, test, install.
 #   make            build ./filemond
 #   make demo       install build deps if missing, build, trace a real compile to demo.log
-#   make test       install test deps if missing, run every test suite
+#   make test       install test deps if missing, run every test suite (host, BPF levels, VMs)
+#   make test-kernels  the bats suite inside Debian's 6.1 and 6.12 kernels (tests/vm/)
 #   make SANITIZE=1 build with ASan/UBSan (into build-asan/)
 
 VERSION    := 0.1.0
@@ -35,7 +36,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 TEST_PROGS := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(wildcard tests/prog/*.c)) $(BUILD)/tests/fmtest-static
 BENCH_PROGS := $(BUILD)/bench/openloop $(BUILD)/bench/floor
 
-.PHONY: all deps demo test bench install clean
+.PHONY: all deps demo test test-kernels bench install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -44,13 +45,27 @@ all: $(BIN) $(UNIT_TESTS) $(TEST_PROGS) $(BENCH_PROGS)
 $(BUILD) $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
 
+# The BPF object at each kernel level (bpf/path.bpf.h): 3 for Linux 6.17+,
+# 2 for 6.2-6.16, 1 for 6.1; all embedded, one chosen at start (tracer.c).
+# The probe object tells 3 from 2 (the untyped bpf_rdonly_cast).
 $(BUILD)/filemond.bpf.o: bpf/filemond.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -DFM_KLEVEL=3 -c $< -o $@
+
+$(BUILD)/filemond_k%.bpf.o: bpf/filemond.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -DFM_KLEVEL=$* -c $< -o $@
+
+$(BUILD)/probe_cast.bpf.o: bpf/probe_cast.bpf.c bpf/core_types.h | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/filemond.skel.h: $(BUILD)/filemond.bpf.o
 	$(BPFTOOL) gen skeleton $< name filemond_bpf > $@
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/filemond.h $(BUILD)/filemond.skel.h | $(BUILD)
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+SKELETONS  := $(BUILD)/filemond.skel.h $(BUILD)/filemond_k2.skel.h $(BUILD)/filemond_k1.skel.h $(BUILD)/probe_cast.skel.h
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/filemond.h $(SKELETONS) | $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BIN): $(OBJS)
@@ -92,17 +107,35 @@ demo: deps
 	scripts/demo
 
 test:
-	scripts/install-deps build test
+	scripts/install-deps build test vm
 	tests/run
+
+# The whole bats suite inside Debian's 6.1 and 6.12 kernels (tests/vm/).
+test-kernels: $(BIN) $(TEST_PROGS)
+	scripts/install-deps build test vm
+	tests/vm/test-kernels
 
 bench: deps
 	scripts/install-deps bench
 	bench/run.sh -n 5 | tee bench/results.md
 
+# install: the binary, the man page, the units (paths from PREFIX; the
+# unit directory from systemd's pkg-config, else /lib/systemd/system) and
+# the audit's configuration unless one is there already.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+UNIT_SUBST := sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/filemond
 	install -D -m 0644 man/filemond.8 $(DESTDIR)$(PREFIX)/share/man/man8/filemond.8
-	install -D -m 0644 packaging/filemond.service $(DESTDIR)/lib/systemd/system/filemond.service
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/filemond
+	for u in filemond-audit.service filemond.service; do \
+		$(UNIT_SUBST) packaging/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 packaging/filemond.socket $(DESTDIR)$(UNITDIR)/filemond.socket
+	[ -e $(DESTDIR)$(SYSCONFDIR)/filemond/audit.conf ] || \
+		install -m 0644 packaging/filemond-audit.conf $(DESTDIR)$(SYSCONFDIR)/filemond/audit.conf
 
 clean:
 	rm -rf build build-asan build-fuzz filemond demo.log
@@ -134,7 +167,7 @@ fuzz-build: $(addprefix $(FUZZ_BUILD)/,$(FUZZERS))
 $(FUZZ_BUILD)/obj $(FUZZ_BUILD)/artifacts:
 	mkdir -p $@
 
-$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/filemond.h $(BUILD)/filemond.skel.h | $(FUZZ_BUILD)/obj
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/filemond.h $(SKELETONS) | $(FUZZ_BUILD)/obj
 	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/libfilemond.a: $(FUZZ_OBJS)

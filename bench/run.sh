@@ -3,7 +3,8 @@
 #
 #   bench/run.sh [-n REPS] [-o RESULTS_DIR] [-s SECTIONS]
 #
-# SECTIONS (default all): workloads bpf tax startstop rate
+# SECTIONS (default all): workloads bpf levels tax startstop rate audit
+# (AUDIT_WORKLOADS: the audit section's workloads, default "build forkexec openloop")
 # Runs are interleaved (every tracer once per repetition, in an order that
 # rotates) and ratios are paired: a traced run over the same repetition's
 # untraced run.  Prints tables of medians and min-max; raw data goes to
@@ -16,7 +17,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 reps=5
 out=$top/bench/results
-sections="workloads bpf tax startstop rate"
+sections="workloads bpf levels tax startstop rate audit"
 while getopts n:o:s: opt; do
 	case $opt in
 	n) reps=$OPTARG ;;
@@ -250,6 +251,41 @@ for t in filemond floor; do
 done
 fi
 
+# BPF levels (bpf/path.bpf.h), each forced on this kernel: the BPF run
+# time per open, and openloop's ns per operation traced at that level
+# minus untraced, interleaved per repetition.
+levels_once() { # rep -> lines "rep level bpf_ns A_added W_added" in levels.txt
+	local rep=$1 l base_a base_w a w ns
+	rm -rf "$work/run" && mkdir -p "$work/run"
+	"$OL" "$work/run" 200 100 >"$work/ol.untraced"
+	base_a=$(awk '$2 == "A" {print $3}' "$work/ol.untraced")
+	base_w=$(awk '$2 == "W" {print $3}' "$work/ol.untraced")
+	for l in 3 2 1; do
+		ns=$(FILEMOND_BPF_LEVEL=$l bpf_ns_once filemond)
+		wait_quiet
+		FILEMOND_BPF_LEVEL=$l "$FM" --standalone -o /dev/null -- "$OL" "$work/run" 200 100 >"$work/ol.$l"
+		a=$(awk '$2 == "A" {print $3}' "$work/ol.$l")
+		w=$(awk '$2 == "W" {print $3}' "$work/ol.$l")
+		echo "$rep $l $ns $a $base_a $w $base_w" | awk '{printf "%s %s %s %.0f %.0f\n", $1, $2, $3, $4 - $5, $6 - $7}'
+	done >>"$out/levels.txt"
+}
+if want levels; then
+: >"$out/levels.txt"
+for rep in $(seq "$reps"); do levels_once "$rep"; done
+echo
+echo "## BPF levels, each forced on this kernel ($reps runs; added ns: traced minus untraced, openloop)"
+echo
+echo "| level | sys_exit_open ns per run | added ns per open+read+close (A) | added ns per open for write (W) |"
+echo "|---|---|---|---|"
+for l in 3 2 1; do
+	row=""
+	for col in 3 4 5; do
+		row="$row | $(awk -v l="$l" -v c="$col" '$2 == l {print $c}' "$out/levels.txt" | median | awk '{printf "%.0f (%.0f-%.0f)", $1, $2, $3}')"
+	done
+	echo "| $l$row |"
+done
+fi
+
 # Untraced tax: openloop NOT traced, while (a) a session traces something
 # else, (b) the daemon runs with no session (idle: wait_quiet); against
 # nothing loaded at all.
@@ -336,8 +372,111 @@ for ring in 16M 1M 256K 64K 16K; do
 		"$(awk '{print $1}' "$out/rate.$ring" | median | awk '{printf "%d", $1}')" "$(awk '{print $2}' "$out/rate.$ring" | sort -n | tail -1)"
 done
 fi
+# The audit service (filemond --audit, default configuration: everything)
+# against the untraced run, auditd with equivalent system-wide rules, and a
+# build session as today; interleaved, one fresh daemon per run.
+if want audit; then
+AUDIT_RULES="-S open,openat,openat2,creat,execve,execveat,unlink,unlinkat,rmdir,rename,renameat,renameat2,link,linkat,symlink,symlinkat"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+audit_run() { # rep workload tracer -> appends "rep workload tracer seconds events lost cpu_ticks rss_kb" to audit.txt
+	local rep=$1 w=$2 t=$3 cmd pid= cpu=- rss=- events=- lost=- l0
+	rm -rf "$work/run" "$work/alog" && mkdir -p "$work/run"
+	cmd=$(timed "$(workload_cmd "$w")")
+	wait_quiet
+	case $t in
+	audit)
+		printf 'log_dir %s\n' "$work/alog" >"$work/audit.conf"
+		"$FM" --audit --config "$work/audit.conf" --socket "$work/audit.sock" 2>"$work/audit.err" &
+		pid=$!
+		for _ in $(seq 200); do grep -q auditing "$work/audit.err" && break; sleep 0.05; done ;;
+	auditd)
+		auditd -n -c "$work/auditd" 2>/dev/null &
+		pid=$!
+		sleep 0.5
+		auditctl -D >/dev/null; auditctl -b 8192 >/dev/null
+		auditctl -a always,exit -F arch=b64 $AUDIT_RULES -k fmbench >/dev/null
+		l0=$(auditctl -s | awk '$1 == "lost" {print $2}') ;;
+	esac
+	case $t in
+	session) eval "\"$FM\" --connect --socket $sock -o $work/log $cmd" ;;
+	*) eval "$cmd" ;;
+	esac
+	read -r s e <"$work/t"
+	if [ -n "$pid" ]; then
+		sleep 0.3 # the last records drained
+		cpu=$(cpu_ticks "$pid"); rss=$(hwm_kb "$pid")
+	fi
+	case $t in
+	audit)
+		kill -TERM "$pid"; wait "$pid"
+		events=$(cat "$work"/alog/audit.json* | grep -c "\"path\":\"$work/run")
+		lost=$(cat "$work"/alog/audit.json* | grep -o '"lost":{"count":[0-9]*' | grep -o '[0-9]*$' | awk '{n += $1} END {print n + 0}') ;;
+	auditd)
+		lost=$(( $(auditctl -s | awk '$1 == "lost" {print $2}') - l0 ))
+		auditctl -D >/dev/null
+		kill -TERM "$pid"; wait "$pid"
+		events=$(grep -c "name=\"$work/run" "$work/auditd/audit.log" 2>/dev/null)
+		rm -f "$work/auditd/audit.log" ;;
+	session)
+		events=$(grep -cE "^[ERW] [0-9]+ $work/run" "$work/log")
+		lost=$(sed -n 's/^# lost \([0-9]*\) events$/\1/p' "$work/log"); lost=${lost:-0} ;;
+	esac
+	echo "$rep $w $t $(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.3f", (e - s) / 1e6}') $events $lost $cpu $rss" >>"$out/audit.txt"
+}
+audit_tracers=(none audit session)
+if command -v auditd >/dev/null && auditctl -s >/dev/null 2>&1; then
+	audit_tracers+=(auditd)
+	mkdir -p "$work/auditd"
+	sed "s#^log_file.*#log_file = $work/auditd/audit.log#" /etc/audit/auditd.conf >"$work/auditd/auditd.conf"
+	chmod 0640 "$work/auditd/auditd.conf"
+fi
+: >"$out/audit.txt"
+audit_workloads=${AUDIT_WORKLOADS:-build forkexec openloop}
+for rep in $(seq "$reps"); do
+	for w in $audit_workloads; do
+		n=${#audit_tracers[@]}
+		for i in $(seq 0 $((n - 1))); do audit_run "$rep" "$w" "${audit_tracers[$(((i + rep) % n))]}"; done
+	done
+done
+echo
+echo "## The audit service: filemond --audit (everything logged) vs auditd (the same calls, system-wide) vs a build session"
+echo
+echo "| workload | tracer | ratio median (min-max) | events of the workload logged (median) | lost (max) | daemon CPU ticks (median) | daemon peak RSS KiB (max) |"
+echo "|---|---|---|---|---|---|---|"
+for w in $audit_workloads; do
+	for t in "${audit_tracers[@]}"; do
+		[ "$t" = none ] && continue
+		ratio=$(awk '{print $1, $2, $3, $4}' "$out/audit.txt" | paired "$w" "$t" ratio | median)
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$w" "$t" "$(echo "$ratio" | awk '{printf "%.3f (%.3f-%.3f)", $1, $2, $3}')" \
+			"$(awk -v w="$w" -v t="$t" '$2 == w && $3 == t {print $5}' "$out/audit.txt" | median | awk '{print $1}')" \
+			"$(awk -v w="$w" -v t="$t" '$2 == w && $3 == t {print $6}' "$out/audit.txt" | sort -n | tail -1)" \
+			"$(awk -v w="$w" -v t="$t" '$2 == w && $3 == t {print $7}' "$out/audit.txt" | median | awk '{print $1}')" \
+			"$(awk -v w="$w" -v t="$t" '$2 == w && $3 == t {print $8}' "$out/audit.txt" | sort -n | tail -1)"
+	done
+done
+echo "(events: audit JSON lines / auditd PATH records / filemon E R W lines naming the workload's directory;"
+echo " CPU: the daemon's user+sys in ${CLK_TCK:-100} Hz ticks over the run, auditd's userspace only)"
+# RSS of the audit daemon through a fork/exec storm: flat if per-process
+# state is freed at exit.
+printf 'log_dir %s\n' "$work/alog" >"$work/audit.conf"
+rm -rf "$work/alog"
+"$FM" --audit --config "$work/audit.conf" --socket "$work/audit.sock" 2>"$work/audit.err" &
+apid=$!
+for _ in $(seq 200); do grep -q auditing "$work/audit.err" && break; sleep 0.05; done
+rss="$(awk '/VmRSS/ {print $2}' "/proc/$apid/status")"
+for round in 1 2 3 4 5; do
+	sh -c 'for i in $(seq 20000); do /bin/true; done'
+	sleep 0.3
+	rss="$rss $(awk '/VmRSS/ {print $2}' "/proc/$apid/status")"
+done
+kill -TERM "$apid"; wait "$apid"
+echo
+echo "Audit daemon RSS (KiB) at start and after each 20 000 processes (100 000 in all): $rss"
+fi
+
 echo
 echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "Mitigations: spec_rstack_overflow: $(cat /sys/devices/system/cpu/vulnerabilities/spec_rstack_overflow 2>/dev/null || echo n/a); spectre_v2: $(cut -d';' -f1 /sys/devices/system/cpu/vulnerabilities/spectre_v2 2>/dev/null || echo n/a)"
-[ "$sections" = "workloads bpf tax startstop rate" ] && shown="" || shown=" -s \"$sections\""
+[ "$sections" = "workloads bpf levels tax startstop rate audit" ] && shown="" || shown=" -s \"$sections\""
 echo "Command: bench/run.sh -n $reps$shown at commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"

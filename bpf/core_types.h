@@ -28,6 +28,7 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_HASH = 1,
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_CGROUP_ARRAY = 8,
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 enum {
@@ -68,8 +69,13 @@ struct seqcount_spinlock {
 	struct seqcount seqcount;
 };
 
+struct hlist_bl_node {
+	struct hlist_bl_node *next, **pprev;
+};
+
 struct dentry {
 	struct seqcount_spinlock d_seq; /* odd, or changed: a rename is moving d_name */
+	struct hlist_bl_node d_hash; /* pprev NULL: unhashed (an O_TMPFILE file's is never hashed) */
 	struct dentry *d_parent;
 	struct qstr d_name;
 };
@@ -91,6 +97,7 @@ struct path {
 
 struct file {
 	struct path f_path;
+	unsigned int f_mode; /* fmode_t */
 };
 
 struct fs_struct {
@@ -107,9 +114,38 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+typedef struct {
+	int counter;
+} atomic_t;
+
 struct signal_struct {
+	atomic_t live; /* threads not yet exiting: 0 in the exit hook of the last (before 6.16) */
 	unsigned int flags;
 	int group_exit_code;
+};
+
+typedef struct {
+	unsigned int val;
+} kuid_t;
+typedef struct {
+	unsigned int val;
+} kgid_t;
+struct cred {
+	kuid_t euid;
+	kgid_t egid;
+};
+struct mm_struct {
+	unsigned long arg_start, arg_end;
+};
+struct pid_namespace;
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+struct pid {
+	unsigned int level; /* 0: the initial pid namespace */
+	struct upid numbers[1]; /* [level + 1] in the kernel */
 };
 
 struct task_struct {
@@ -117,9 +153,16 @@ struct task_struct {
 	pid_t tgid;
 	int exit_code;
 	struct task_struct *group_leader;
+	struct task_struct *real_parent;
 	struct signal_struct *signal;
 	struct fs_struct *fs;
 	struct files_struct *files;
+	struct mm_struct *mm;
+	const struct cred *cred;
+	__u64 start_boottime;
+	kuid_t loginuid; /* CONFIG_AUDIT (Debian: yes) */
+	unsigned int sessionid;
+	struct pid *thread_pid;
 };
 
 struct linux_binprm {
@@ -133,5 +176,7 @@ struct linux_binprm {
 
 /* include/linux/sched/signal.h: the group is exiting with group_exit_code. */
 #define SIGNAL_GROUP_EXIT 0x00000004
+/* include/linux/fs.h: f_mode bit of a file this open created (4.19+; bit 20 through 6.18) */
+#define FMODE_CREATED 0x100000
 
 #endif /* FILEMOND_CORE_TYPES_H */

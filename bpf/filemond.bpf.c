@@ -23,11 +23,16 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "filemond.h"
+#include "fm_syscalls.h"
 #include "tracer.bpf.h"
 #include "ring.bpf.h"
 #include "path.bpf.h"
+#include "audit.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* The record ABI this object was built with; tracer_load checks it. */
+const volatile __u32 abi_version = FM_ABI_VERSION;
 
 /* The fixed part of every syscalls/sys_exit_* tracepoint (tracefs format). */
 struct syscall_exit_ctx {
@@ -38,6 +43,49 @@ struct syscall_exit_ctx {
 
 #define CREAT_FLAGS 01101 /* O_WRONLY | O_CREAT | O_TRUNC, as creat(2) */
 #define AT_REMOVEDIR 0x200
+#define AT_SYMLINK_FOLLOW 0x400
+
+/* No session, but the audit records the process: a tracee of no session. */
+static __always_inline int audited(__u32 tgid, __u8 kind, struct fm_tracee *t)
+{
+	if (!audit_mode || tgid == audit_self || (kind && !(audit_kinds & (1U << kind))) || audit_excluded())
+		return 0;
+	t->session = FM_NO_SESSION;
+	t->gen = 0;
+	t->flags = 0;
+	return 1;
+}
+
+/*
+ * The child inherits its parent's session.  The child is in its parent's
+ * /proc children list before this hook runs, so a --pid scan may attach it
+ * first: both sides insert only where no entry exists, and the insert that
+ * succeeds is the one that counts the process (a double count would keep
+ * the session from ever becoming empty).  A session at its process quota
+ * (max_procs), a full map or an entry of another session: the child is not
+ * followed, and that counts as loss.
+ */
+static __always_inline void inherit(struct fm_session *s, struct fm_tracee *t, __u32 child)
+{
+	struct fm_tracee *v;
+
+	if (s->max_procs && s->nproc[t->gen & 1] >= (int)s->max_procs)
+		goto untracked;
+	if (bpf_map_update_elem(&tracees, &child, t, BPF_NOEXIST) == 0) {
+		__sync_fetch_and_add(&s->nproc[t->gen & 1], 1);
+		/* Detached since traced() looked: its sweep may have passed this
+		 * key already, so the entry goes now (the map update's lock
+		 * orders this read after the insert). */
+		if (*(volatile __u32 *)&s->gen != t->gen || *(volatile __u32 *)&s->state != FM_SESSION_OPEN)
+			bpf_map_delete_elem(&tracees, &child);
+		return;
+	}
+	v = bpf_map_lookup_elem(&tracees, &child);
+	if (v && v->session == t->session && v->gen == t->gen)
+		return; /* attached by userspace between clone and here, and counted */
+untracked:
+	count_lost(s, FM_LOST_UNTRACKED);
+}
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
@@ -50,18 +98,13 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (ctgid == ptgid) /* a new thread, not a new process */
 		return 0;
 	s = traced(ptgid, &t);
-	if (!s)
+	if (!s && !audited(ptgid, FM_FORK, &t))
 		return 0;
 	/* Runs in the parent before the child is woken: the child can make
-	 * no syscall untracked, and F is queued before any of its records.
-	 * A session at its process quota (max_procs) or a full map: the child
-	 * is not followed, and that counts as loss. */
+	 * no syscall untracked, and F is queued before any of its records. */
 	t.flags = 0;
-	if ((s->max_procs && s->nproc[t.gen & 1] >= (int)s->max_procs) ||
-	    bpf_map_update_elem(&tracees, &ctgid, &t, BPF_ANY))
-		count_lost(s, FM_LOST_UNTRACKED);
-	else
-		__sync_fetch_and_add(&s->nproc[t.gen & 1], 1);
+	if (s)
+		inherit(s, &t, ctgid);
 	emit_plain(s, FM_FORK, &t, ptgid, ctgid, 0);
 	return 0;
 }
@@ -119,18 +162,18 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	long at, fd;
 	int drop;
 
-	if (!s)
+	if (!s && !audited(task->tgid, FM_EXEC, &t))
 		return 0;
 	p = kcast(task, struct task_struct); /* untrusted: see kcast */
 	bprm = kcast(binprm, struct linux_binprm);
-	drop = drop_at_exec(s, p->tgid, bprm);
-	ev = event_begin(FM_EXEC, &t, p->tgid, drop ? FM_EXEC_DROPPED : 0);
+	drop = s ? drop_at_exec(s, task->tgid, bprm) : 0;
+	ev = event_begin(FM_EXEC, &t, task->tgid, drop ? FM_EXEC_DROPPED : 0);
 	if (!ev) {
 		count_lost(s, FM_LOST_RING);
 		return 0;
 	}
-	seg_walk_file(p, FM_SEG_FILE, bprm->file);
-	at = seg_str(ev, FM_SEG_NAME, bprm->filename, 0);
+	seg_walk_file(p, FM_SEG_FILE, KR(bprm, file));
+	at = seg_str(ev, FM_SEG_NAME, KR(bprm, filename), 0);
 	if (at >= 0) {
 		if (ev->data[at & FM_DATA_MASK] != '/')
 			seg_walk_cwd(FM_SEG_BASE, p);
@@ -138,15 +181,33 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 			seg_walk_fd(FM_SEG_DIRFD, p, fd);
 	}
 	/* binfmt_script replaces interp with the #! interpreter's name. */
-	if (bprm->interp != bprm->filename)
-		seg_str(ev, FM_SEG_INTERP, bprm->interp, 0);
+	if (KR(bprm, interp) != KR(bprm, filename))
+		seg_str(ev, FM_SEG_INTERP, KR(bprm, interp), 0);
+	if (ev->flags & FM_EV_AUDIT)
+		seg_argv(ev, p);
 	event_submit(ev, s);
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *task, bool group_dead)
+/* Does sched_process_exit pass group_dead (Linux 6.16+)?  tracer.c sets
+ * it from the kernel's BTF; the other branch is dead code to the verifier. */
+const volatile bool exit_has_group_dead = true;
+
+/* Is this the exit of the process's last thread?  Before 6.16, do_exit()
+ * has counted the thread out of signal->live before the tracepoint (two
+ * threads exiting at once may both see 0: the tracer-map delete below is
+ * the once-only token either way). */
+static __always_inline bool group_dead_of(__u64 *ctx, struct task_struct *p)
 {
+	if (exit_has_group_dead)
+		return ctx[1] != 0;
+	return KR(p, signal, live.counter) == 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int on_exit(__u64 *ctx)
+{
+	struct task_struct *task = (struct task_struct *)ctx[0];
 	struct task_struct *p = kcast(task, struct task_struct); /* untrusted: see kcast */
 	__u32 tgid = task->tgid;
 	struct signal_struct *sig;
@@ -154,22 +215,28 @@ int BPF_PROG(on_exit, struct task_struct *task, bool group_dead)
 	struct fm_session *s;
 	__u32 code;
 
-	if (!group_dead)
+	if (!group_dead_of(ctx, p))
 		return 0;
 	s = tracer_entry(tgid, &t); /* a dropped process gets its X too */
 	/* Deleting the entry is the once-only token for X. */
-	if (!s || bpf_map_delete_elem(&tracees, &tgid))
+	if (s && bpf_map_delete_elem(&tracees, &tgid))
+		return 0;
+	if (!s && !audited(tgid, FM_EXIT, &t))
 		return 0;
 	/* What waitpid will report: the group exit code if the group was
 	 * told to exit, else the leader's own code (it may have left first
 	 * through pthread_exit). */
-	sig = p->signal;
-	if (sig->flags & SIGNAL_GROUP_EXIT)
-		code = sig->group_exit_code;
+	sig = KR(p, signal);
+	if (KR(sig, flags) & SIGNAL_GROUP_EXIT)
+		code = KR(sig, group_exit_code);
 	else
-		code = p->group_leader->exit_code;
+		code = KR(p, group_leader, exit_code);
 	/* The session's last process: wake the consumer at once, so the end
 	 * of the traced tree is seen without waiting for its next poll. */
+	if (!s) {
+		emit_plain(NULL, FM_EXIT, &t, tgid, code, 0);
+		return 0;
+	}
 	emit_plain(s, FM_EXIT, &t, tgid, code, s->nproc[t.gen & 1] <= 1);
 	__sync_fetch_and_add(&s->nproc[t.gen & 1], -1);
 	return 0;
@@ -187,16 +254,27 @@ struct hook {
 	__u32 tgid;
 	struct task_struct *task;
 	struct pt_regs *regs;
+	long ret;
 };
 
-static __always_inline int hook_begin(struct hook *h)
+/* ret: the call's result; a failed call goes on only for the audit. */
+static __always_inline int hook_begin(struct hook *h, long ret)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
+	struct task_struct *task = kcast(cur, struct task_struct); /* untrusted: see kcast */
 
-	h->task = kcast(cur, struct task_struct); /* untrusted: see kcast */
-	h->tgid = h->task->tgid;
+	bool failures = audit_mode && audit_failures;
+
+	if (ret < 0 && !failures && !json_sessions)
+		return 0;
+	h->task = task;
+	h->tgid = KR(task, tgid);
+	h->ret = ret;
 	h->s = traced(h->tgid, &h->t);
-	if (!h->s)
+	if (!h->s && !audited(h->tgid, 0, &h->t))
+		return 0;
+	/* a failed call: for the audit, or for a --format json session */
+	if (ret < 0 && !failures && !(h->s && (h->s->flags & FM_SESSION_JSON)))
 		return 0;
 	h->regs = (struct pt_regs *)bpf_task_pt_regs(cur);
 	return 1;
@@ -204,10 +282,17 @@ static __always_inline int hook_begin(struct hook *h)
 
 static __always_inline struct fm_event *record_begin(struct hook *h, __u8 kind, __u32 aux)
 {
-	struct fm_event *ev = event_begin(kind, &h->t, h->tgid, aux);
+	struct fm_event *ev;
 
-	if (!ev)
+	/* the audit's kind filter; a session's records always go */
+	if (!h->s && !(audit_kinds & (1U << kind)))
+		return NULL;
+	ev = event_begin(kind, &h->t, h->tgid, aux);
+	if (!ev) {
 		count_lost(h->s, FM_LOST_RING);
+		return NULL;
+	}
+	record_set_ret(ev, h->ret);
 	return ev;
 }
 
@@ -215,12 +300,16 @@ static __always_inline struct fm_event *record_begin(struct hook *h, __u8 kind, 
 static __always_inline int record_open(struct hook *h, long fd, __u32 flags, long dirfd, const char *name)
 {
 	struct fm_event *ev = record_begin(h, FM_OPEN, flags);
-	struct file *f;
+	struct file *f = NULL;
 
 	if (!ev)
 		return 0;
-	f = fd_file(h->task, fd);
-	seg_walk_file(h->task, FM_SEG_FILE, f);
+	if (fd >= 0) {
+		f = fd_file(h->task, fd);
+		if (f && (KR(f, f_mode) & FMODE_CREATED))
+			ev->flags |= FM_EV_CREATED;
+		seg_walk_file(h->task, FM_SEG_FILE, f);
+	}
 	if (name)
 		seg_name_at(h->task, dirfd, name, f);
 	event_submit(ev, h->s);
@@ -255,23 +344,27 @@ static __always_inline int record_symlink(struct hook *h, const char *text, long
 	return 0;
 }
 
-/* C: the new cwd, read back from the task once the call succeeded. */
-static __always_inline int record_chdir(struct hook *h)
+/* C: the new cwd, read back from the task once the call succeeded; for
+ * a failed chdir (the audit's), the name it was given. */
+static __always_inline int record_chdir(struct hook *h, const char *name)
 {
 	struct fm_event *ev = record_begin(h, FM_CHDIR, 0);
 
 	if (!ev)
 		return 0;
-	seg_walk_cwd(FM_SEG_FILE, h->task);
+	if (h->ret >= 0)
+		seg_walk_cwd(FM_SEG_FILE, h->task);
+	else if (name)
+		seg_name_at(h->task, AT_FDCWD, name, NULL);
 	event_submit(ev, h->s);
 	return 0;
 }
 
-/* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
+/* The syscall numbers (include/fm_syscalls.h). */
 enum {
-	NR_open = 2, NR_chdir = 80, NR_fchdir = 81, NR_rename = 82, NR_rmdir = 84, NR_creat = 85, NR_link = 86,
-	NR_unlink = 87, NR_symlink = 88, NR_openat = 257, NR_unlinkat = 263, NR_renameat = 264, NR_linkat = 265,
-	NR_symlinkat = 266, NR_open_by_handle_at = 304, NR_renameat2 = 316, NR_openat2 = 437,
+#define SYSCALL_NR(name, nr, prog) NR_##name = nr,
+	FM_SYSCALLS(SYSCALL_NR)
+#undef SYSCALL_NR
 };
 
 /* The arguments of a name-only call (D M L): up to two (dirfd, path) pairs. */
@@ -308,9 +401,11 @@ static __always_inline int names_of(int nr, struct pt_regs *r, struct names *n)
 		n->name[0] = (const char *)r->di;
 		n->name[1] = (const char *)r->si;
 		return 1;
+	case NR_linkat:
+		n->aux = r->r8 & AT_SYMLINK_FOLLOW ? FM_LINK_FOLLOW : 0;
+		/* fall through */
 	case NR_renameat:
 	case NR_renameat2:
-	case NR_linkat:
 		n->kind = nr == NR_linkat ? FM_LINK : FM_RENAME;
 		n->dirfd[0] = r->di;
 		n->name[0] = (const char *)r->si;
@@ -357,8 +452,9 @@ static __always_inline int open_of(int nr, struct pt_regs *r, __u32 *flags, long
 }
 
 /*
- * Two programs, attached at exit to the syscalls they know (the lists are
- * in src/tracer.c), dispatching on the syscall number: one for the open
+ * Two programs, attached at exit to the syscalls they know (the list is
+ * include/fm_syscalls.h; src/tracer.c attaches them by id, whatever the
+ * SEC name says), dispatching on the syscall number: one for the open
  * family, the hot path, and one for the rest.  Each kind of record is built
  * at one call site, so the verifier checks each once, and start-up loads
  * two programs instead of one per syscall.
@@ -371,18 +467,96 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 	__u32 flags;
 	long dirfd;
 
-	if (ctx->ret < 0 || !hook_begin(&h) || !open_of(ctx->nr, h.regs, &flags, &dirfd, &name))
+	if (!hook_begin(&h, ctx->ret) || !open_of(ctx->nr, h.regs, &flags, &dirfd, &name))
 		return 0;
 	return record_open(&h, ctx->ret, flags, dirfd, name);
+}
+
+/* The audit's attribute calls: mkdir, chmod, chown and their variants. */
+struct attr {
+	__u8 kind;
+	__u32 aux, uid, gid;
+	long dirfd, fd;
+	const char *name;
+};
+
+static __always_inline int attr_of(int nr, struct pt_regs *r, struct attr *a)
+{
+	a->dirfd = AT_FDCWD;
+	a->fd = -1;
+	a->name = (const char *)r->di;
+	a->uid = r->si;
+	a->gid = r->dx;
+	switch (nr) {
+	case NR_mkdir:
+	case NR_chmod:
+		a->kind = nr == NR_mkdir ? FM_MKDIR : FM_CHMOD;
+		a->aux = r->si;
+		return 1;
+	case NR_mkdirat:
+	case NR_fchmodat:
+	case NR_fchmodat2:
+		a->kind = nr == NR_mkdirat ? FM_MKDIR : FM_CHMOD;
+		a->dirfd = r->di;
+		a->name = (const char *)r->si;
+		a->aux = r->dx;
+		return 1;
+	case NR_fchmod:
+		a->kind = FM_CHMOD;
+		a->fd = r->di;
+		a->name = NULL;
+		a->aux = r->si;
+		return 1;
+	case NR_chown:
+	case NR_lchown:
+		a->kind = FM_CHOWN;
+		return 1;
+	case NR_fchown:
+		a->kind = FM_CHOWN;
+		a->fd = r->di;
+		a->name = NULL;
+		return 1;
+	case NR_fchownat:
+		a->kind = FM_CHOWN;
+		a->dirfd = r->di;
+		a->name = (const char *)r->si;
+		a->uid = r->dx;
+		a->gid = r->r10;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline int record_attr(struct hook *h, const struct attr *a)
+{
+	struct fm_event *ev = record_begin(h, a->kind, a->kind == FM_CHOWN ? 0 : a->aux);
+	long at;
+
+	if (!ev)
+		return 0;
+	if (a->kind == FM_CHOWN && (at = seg_begin(ev)) >= 0) {
+		__u32 *ids = (__u32 *)(ev->data + (at & FM_DATA_MASK));
+
+		ids[0] = a->uid;
+		ids[1] = a->gid;
+		seg_end(ev, FM_SEG_OWNER, 8, 0);
+	}
+	if (a->name)
+		seg_name_at(h->task, a->dirfd, a->name, NULL);
+	else
+		seg_walk_fd(FM_SEG_FILE, h->task, a->fd);
+	event_submit(ev, h->s);
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_unlinkat")
 int sys_exit_names(struct syscall_exit_ctx *ctx)
 {
 	struct names n;
+	struct attr a;
 	struct hook h;
 
-	if (ctx->ret < 0 || !hook_begin(&h))
+	if (!hook_begin(&h, ctx->ret))
 		return 0;
 	if (names_of(ctx->nr, h.regs, &n))
 		return record_names(&h, n.kind, n.aux, n.dirfd[0], n.name[0], n.dirfd[1], n.name[1]);
@@ -390,8 +564,12 @@ int sys_exit_names(struct syscall_exit_ctx *ctx)
 		return record_symlink(&h, (const char *)h.regs->di, AT_FDCWD, (const char *)h.regs->si);
 	if (ctx->nr == NR_symlinkat)
 		return record_symlink(&h, (const char *)h.regs->di, h.regs->si, (const char *)h.regs->dx);
-	if (ctx->nr == NR_chdir || ctx->nr == NR_fchdir)
-		return record_chdir(&h);
+	if (ctx->nr == NR_chdir)
+		return record_chdir(&h, (const char *)h.regs->di);
+	if (ctx->nr == NR_fchdir)
+		return record_chdir(&h, NULL);
+	if (audit_mode && attr_of(ctx->nr, h.regs, &a))
+		return record_attr(&h, &a);
 	return 0;
 }
 

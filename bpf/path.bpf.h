@@ -27,8 +27,8 @@
  * Kernel pointers are followed with direct BTF loads (fault-safe, a few ns)
  * rather than bpf_probe_read calls (a helper call each): pointers read out
  * of plain memory are re-typed with bpf_rdonly_cast.  Names are copied the
- * same way, eight bytes a load (bpf_rdonly_cast to void, 6.16+); a helper
- * call per path component was a third of an open's cost on a machine where
+ * same way, eight bytes a load (bpf_rdonly_cast to void); a helper call
+ * per path component was a third of an open's cost on a machine where
  * every call and return is expensive (retpolines, SRSO safe-RET).
  *
  * The hooks also cast their trusted arguments (tp_btf args, the current
@@ -37,9 +37,28 @@
  * variants by name, a linear scan of the kernel's BTF each time: that was
  * most of the 130 ms it took to load the programs.  Loads through an
  * untrusted (read-only) pointer skip it, and the walk needs no trust.
+ *
+ * Older kernels lack parts of this, so the object is built at three
+ * levels (FM_KLEVEL), all embedded; src/tracer.c loads the one the kernel
+ * takes (kernel BTF, then a probe load):
+ *   3  Linux 6.17+: as above
+ *   2  6.2-6.16: bpf_rdonly_cast takes only struct types: names and fd
+ *      slots are read with helpers, the rest is as at 3
+ *   1  6.1: no bpf_rdonly_cast: every kernel load is a helper read
+ *      (BPF_CORE_READ), as in every pre-6.2 CO-RE tool
+ * KR(p, a, b) is p->a->b at levels 2-3 and BPF_CORE_READ(p, a, b) at 1.
  */
+#ifndef FM_KLEVEL
+#define FM_KLEVEL 3
+#endif
+#if FM_KLEVEL >= 2
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define kcast(ptr, type) ((type *)bpf_rdonly_cast((const void *)(ptr), bpf_core_type_id_kernel(type)))
+#define KR(...) ___arrow(__VA_ARGS__)
+#else
+#define kcast(ptr, type) ((type *)(unsigned long)(ptr))
+#define KR(...) BPF_CORE_READ(__VA_ARGS__)
+#endif
 
 struct walk {
 	struct dentry *dentry;
@@ -83,13 +102,13 @@ static __always_inline int walk_cross_mount(struct walk *w)
 {
 	unsigned long off = bpf_core_field_offset(struct mount, mnt);
 	struct mount *m = kcast((unsigned long)w->mnt - off, struct mount);
-	struct mount *parent = m->mnt_parent;
+	struct mount *parent = KR(m, mnt_parent);
 
 	if (!parent || parent == m)
 		return 0;
-	w->dentry = m->mnt_mountpoint;
+	w->dentry = KR(m, mnt_mountpoint);
 	w->mnt = &parent->mnt;
-	w->mnt_root = parent->mnt.mnt_root;
+	w->mnt_root = KR(parent, mnt.mnt_root);
 	return 1;
 }
 
@@ -106,6 +125,7 @@ static __always_inline int walk_cross_mount(struct walk *w)
  * next name or left out of the segment (seg_end zeroes the padding).
  * The caller checks that len and the bytes belong together (d_seq).
  */
+#if FM_KLEVEL >= 3
 static __always_inline void copy_name(char *dst, const void *name, __u32 len)
 {
 	const __u64 *src = bpf_rdonly_cast(name, 0);
@@ -121,6 +141,7 @@ static __always_inline void copy_name(char *dst, const void *name, __u32 len)
 	d[7] = src[7];
 	dst[len & (NAME_DIRECT_MAX - 1)] = '\0';
 }
+#endif
 
 /*
  * Append one name; 0 when the walk must stop.  d_name's length, pointer and
@@ -133,16 +154,19 @@ static __always_inline void copy_name(char *dst, const void *name, __u32 len)
 static __always_inline int walk_append(struct walk *w, struct dentry *d)
 {
 	char *dst = w->buf + ((w->base + w->off) & FM_DATA_MASK);
-	__u32 seq, len;
+	__u32 len;
 	long n;
+#if FM_KLEVEL >= 3
+	__u32 seq = d->d_seq.seqcount.sequence;
 
-	seq = d->d_seq.seqcount.sequence;
 	asm volatile("" ::: "memory"); /* d_seq before the name (clang moved it after) */
-	len = d->d_name.len;
+#endif
+	len = KR(d, d_name.len);
 	if (w->off + len + 1 > FM_PATH_MAX) {
 		w->flags |= FM_SEG_TRUNCATED;
 		return 0;
 	}
+#if FM_KLEVEL >= 3
 	if (len < NAME_DIRECT_MAX && !(seq & 1)) {
 		copy_name(dst, d->d_name.name, len);
 		asm volatile("" ::: "memory"); /* the copy before the second look */
@@ -155,7 +179,8 @@ static __always_inline int walk_append(struct walk *w, struct dentry *d)
 			return 1;
 		}
 	}
-	n = bpf_probe_read_kernel_str(dst, FM_NAME_MAX, d->d_name.name);
+#endif
+	n = bpf_probe_read_kernel_str(dst, FM_NAME_MAX, KR(d, d_name.name));
 	if (n <= 0) {
 		w->flags |= FM_SEG_UNREADABLE;
 		return 0;
@@ -177,7 +202,7 @@ static long walk_step(__u32 i, void *ctx)
 			goto done;
 		return 0;
 	}
-	parent = d->d_parent;
+	parent = KR(d, d_parent);
 	if (!parent || parent == d || !walk_append(w, d))
 		goto done;
 	w->dentry = parent;
@@ -210,6 +235,7 @@ __noinline int seg_walk_global(const struct walk_args *a)
 	struct task_struct *task;
 	struct fs_struct *fs;
 	struct vfsmount *mnt;
+	struct dentry *leaf;
 	struct fm_event *ev;
 	struct walk w = {};
 	long at;
@@ -221,19 +247,24 @@ __noinline int seg_walk_global(const struct walk_args *a)
 	if (at < 0)
 		return 0;
 	task = kcast(a->task, struct task_struct);
-	fs = task->fs;
-	w.dentry = kcast(a->dentry, struct dentry);
+	fs = KR(task, fs);
+	leaf = kcast(a->dentry, struct dentry);
 	mnt = kcast(a->mnt, struct vfsmount);
 	if (!a->dentry || !a->mnt || !fs) {
 		seg_end(ev, a->role, 0, FM_SEG_MISSING);
 		return 0;
 	}
+	/* never hashed, or dropped from the hash by an unlink: no lookup finds
+	 * this name (a filesystem's root is never hashed, and has a name) */
+	if (!KR(leaf, d_hash.pprev) && KR(leaf, d_parent) != leaf)
+		w.flags |= FM_SEG_UNNAMED;
+	w.dentry = leaf;
 	w.buf = ev->data;
 	w.base = at;
 	w.mnt = mnt;
-	w.mnt_root = mnt->mnt_root;
-	w.root_dentry = fs->root.dentry;
-	w.root_mnt = fs->root.mnt;
+	w.mnt_root = KR(mnt, mnt_root);
+	w.root_dentry = KR(fs, root.dentry);
+	w.root_mnt = KR(fs, root.mnt);
 	bpf_loop(WALK_MAX_STEPS, walk_step, &w, 0);
 	if (!w.done)
 		w.flags |= FM_SEG_TRUNCATED;
@@ -253,14 +284,16 @@ static __always_inline void seg_walk(struct task_struct *task, __u8 role, struct
  * words (bpf_rdonly_cast to void): no helper call. */
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
-	struct fdtable *fdt = task->files->fdt;
-	const __u64 *slots;
-	__u64 f;
+	struct fdtable *fdt = KR(task, files, fdt);
+	__u64 f = 0;
 
-	if (!fdt || fd < 0 || fd >= fdt->max_fds)
+	if (!fdt || fd < 0 || fd >= KR(fdt, max_fds))
 		return NULL;
-	slots = bpf_rdonly_cast(fdt->fd, 0);
-	f = slots[fd];
+#if FM_KLEVEL >= 3
+	f = ((const __u64 *)bpf_rdonly_cast(fdt->fd, 0))[fd];
+#else
+	bpf_probe_read_kernel(&f, sizeof(f), (const __u64 *)KR(fdt, fd) + fd);
+#endif
 	return f ? kcast(f, struct file) : NULL;
 }
 
@@ -268,7 +301,7 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 static __always_inline void seg_walk_file(struct task_struct *task, __u8 role, struct file *f)
 {
 	if (f)
-		seg_walk(task, role, f->f_path.dentry, f->f_path.mnt);
+		seg_walk(task, role, KR(f, f_path.dentry), KR(f, f_path.mnt));
 	else
 		seg_walk(task, role, NULL, NULL);
 }
@@ -287,16 +320,16 @@ static __always_inline int is_parent_of(struct file *reached, struct dentry *dir
 
 	if (!reached || !dir)
 		return 0;
-	d = reached->f_path.dentry;
-	return d && d->d_parent == dir && d != dir && reached->f_path.mnt == mnt;
+	d = KR(reached, f_path.dentry);
+	return d && KR(d, d_parent) == dir && d != dir && KR(reached, f_path.mnt) == mnt;
 }
 
 /* A segment with the cwd of task. */
 static __always_inline void seg_walk_cwd(__u8 role, struct task_struct *task)
 {
-	struct fs_struct *fs = task->fs;
+	struct fs_struct *fs = KR(task, fs);
 
-	seg_walk(task, role, fs->pwd.dentry, fs->pwd.mnt);
+	seg_walk(task, role, KR(fs, pwd.dentry), KR(fs, pwd.mnt));
 }
 
 /* A string segment from user (user=1) or kernel memory; the data offset of
@@ -308,10 +341,17 @@ static __always_inline long seg_str(struct fm_event *ev, __u8 role, const void *
 
 	if (at < 0)
 		return -1;
-	if (user)
+	if (user) {
 		n = bpf_probe_read_user_str(ev->data + (at & FM_DATA_MASK), FM_PATH_MAX, str);
-	else
+		/* before 6.x the user variant returns 0, not 1, for "" (the
+		 * AT_EMPTY_PATH name): the NUL is there all the same */
+		if (n == 0) {
+			ev->data[at & FM_DATA_MASK] = '\0';
+			n = 1;
+		}
+	} else {
 		n = bpf_probe_read_kernel_str(ev->data + (at & FM_DATA_MASK), FM_PATH_MAX, str);
+	}
 	if (n <= 0) {
 		seg_end(ev, role, 0, FM_SEG_UNREADABLE);
 		return -1;
@@ -350,8 +390,8 @@ __noinline int seg_name_at_global(const struct name_args *a)
 	task = kcast(a->task, struct task_struct);
 	reached = a->reached ? kcast(a->reached, struct file) : NULL;
 	if ((int)a->dirfd == AT_FDCWD) {
-		fs = task->fs;
-		if (fs && is_parent_of(reached, fs->pwd.dentry, fs->pwd.mnt)) {
+		fs = KR(task, fs);
+		if (fs && is_parent_of(reached, KR(fs, pwd.dentry), KR(fs, pwd.mnt))) {
 			if (seg_begin(ev) >= 0)
 				seg_end(ev, FM_SEG_BASE_PARENT, 0, 0);
 			return 0;
@@ -360,7 +400,7 @@ __noinline int seg_name_at_global(const struct name_args *a)
 		return 0;
 	}
 	dir = fd_file(task, (int)a->dirfd);
-	if (dir && is_parent_of(reached, dir->f_path.dentry, dir->f_path.mnt)) {
+	if (dir && is_parent_of(reached, KR(dir, f_path.dentry), KR(dir, f_path.mnt))) {
 		if (seg_begin(ev) >= 0)
 			seg_end(ev, FM_SEG_DIRFD_PARENT, 0, 0);
 		return 0;

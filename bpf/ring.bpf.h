@@ -76,6 +76,36 @@ static __always_inline void count_lost(struct fm_session *s, __u32 kind)
 		__sync_fetch_and_add(&s->lost, 1);
 }
 
+/* The audit service's object: every process is recorded, each record
+ * carries a struct fm_audit, failed calls are recorded (audit_failures). */
+const volatile bool audit_mode = false;
+/* The audit's filters, set by userspace before the load and changed by a
+ * reload (so not rodata): failed calls recorded too; the kinds recorded
+ * (bit 1 << kind; a session's records always go). */
+bool audit_failures;
+__u32 audit_kinds;
+/* The audit daemon itself: never recorded (its own writes would feed it). */
+const volatile __u32 audit_self = 0;
+/* Taken by each audit record as it is queued: a gap is a loss. */
+__u64 audit_seq;
+/* Sessions open with FM_SESSION_JSON (userspace counts them): while there
+ * are none, a failed call of an untraced process costs no lookup. */
+__u32 json_sessions;
+
+/* Does a record of t carry the audit segment? */
+static __always_inline int wants_audit_seg(const struct fm_tracee *t)
+{
+	return audit_mode || (t->session < FM_MAX_SESSIONS && (session_slot(t->session)->flags & FM_SESSION_JSON));
+}
+
+/* bpf/audit.bpf.h: the audit segment every record of an audit_mode object starts with. */
+static __always_inline void audit_seg(struct fm_event *ev);
+
+static __always_inline struct fm_audit *event_audit(struct fm_event *ev)
+{
+	return (void *)(ev->data + sizeof(struct fm_seg));
+}
+
 static __always_inline struct fm_event *event_begin(__u8 kind, const struct fm_tracee *t, __u32 pid, __u32 aux)
 {
 	struct scratch *sc = scratch_get();
@@ -90,6 +120,10 @@ static __always_inline struct fm_event *event_begin(__u8 kind, const struct fm_t
 	sc->ev.gen = t->gen;
 	sc->ev.pid = pid;
 	sc->ev.aux = aux;
+	if (wants_audit_seg(t)) {
+		audit_seg(&sc->ev);
+		sc->ev.flags = FM_EV_AUDIT;
+	}
 	return &sc->ev;
 }
 
@@ -113,6 +147,8 @@ static __always_inline void event_submit_wake(struct fm_event *ev, struct fm_ses
 		else
 			sc->unchecked = 0;
 	}
+	if (ev->flags & FM_EV_AUDIT)
+		event_audit(ev)->seq = __sync_fetch_and_add(&audit_seq, 1);
 	if (bpf_ringbuf_output(&events, ev, FM_EVENT_HDR_SIZE + len, flags))
 		count_lost(s, FM_LOST_RING);
 }

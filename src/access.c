@@ -68,7 +68,10 @@ int target_open(struct target *tg, pid_t pid)
 
 bool target_alive(const struct target *tg)
 {
-	return syscall(SYS_pidfd_send_signal, tg->pidfd, 0, NULL, 0) == 0;
+	/* signal 0 checks existence; EPERM (a daemon without CAP_KILL, as its
+	 * unit's bounding set leaves it, asking about another user's process)
+	 * still means the process is there */
+	return syscall(SYS_pidfd_send_signal, tg->pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
 
 void target_close(struct target *tg)
@@ -104,22 +107,28 @@ static const char *stat_fields(const char *buf)
 	return p && p[1] == ' ' ? p + 2 : NULL;
 }
 
-bool target_exiting(const struct target *tg)
+bool stat_exiting(const char *stat)
 {
-	char buf[1024];
-	const char *p;
+	const char *p = stat_fields(stat);
 	unsigned long flags = 0;
 	int nthreads = 0;
 
-	if (read_proc(tg->procfd, "stat", buf, sizeof(buf), NULL) <= 0 || !(p = stat_fields(buf)))
-		return true;
-	/* state ppid pgrp session tty tpgid flags ... num_threads (the 18th after state) */
-	if (sscanf(p, "%*c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %d", &flags,
-		   &nthreads) != 2)
+	/* state, ppid pgrp session tty_nr tpgid flags (6th after state),
+	 * minflt cminflt majflt cmajflt utime stime cutime cstime priority
+	 * nice num_threads (17th) */
+	if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d", &flags,
+			 &nthreads) != 2)
 		return true;
 	/* A leader that left through pthread_exit while other threads run is
 	 * not exiting: the group lives on. */
 	return p[0] == 'Z' || p[0] == 'X' || ((flags & PF_EXITING) && nthreads <= 1);
+}
+
+bool target_exiting(const struct target *tg)
+{
+	char buf[1024];
+
+	return read_proc(tg->procfd, "stat", buf, sizeof(buf), NULL) <= 0 || stat_exiting(buf);
 }
 
 /* Do the three ids on the status line "<key>\t<r>\t<e>\t<s>\t<fs>" all equal id? */

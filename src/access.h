@@ -54,6 +54,8 @@ bool target_alive(const struct target *tg);
 /* Is it exiting, so its exit hook may already have run?  (PF_EXITING, the
  * last thread; a zombie; gone.) */
 bool target_exiting(const struct target *tg);
+/* The same test on the text of a /proc/PID/stat (true if it cannot be parsed). */
+bool stat_exiting(const char *stat);
 void target_close(struct target *tg);
 
 #endif

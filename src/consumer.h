@@ -2,49 +2,47 @@
 #ifndef FILEMOND_CONSUMER_H
 #define FILEMOND_CONSUMER_H
 
+#include <stdint.h>
+
 #include "filemond.h"
+#include "record.h"
 
-struct tracer;
-struct filemon_log;
 struct ring_buffer;
-struct session;
-
-/* The paths of one record, decoded from its segments (see struct fm_seg). */
-struct record_paths {
-	const char *file; /* the file reached, resolved by the kernel */
-	const char *named[2]; /* the path arguments, made absolute */
-	const char *dirfd_rel[2]; /* a relative argument given with a real dirfd (A) */
-	const char *interp; /* #! interpreter name */
-	const char *text; /* symlink text */
-	const char *why; /* set if some path is not whole */
-	char file_buf[FM_PATH_MAX + 2];
-	char base_buf[FM_PATH_MAX + 2];
-	char named_buf[2][2 * FM_PATH_MAX + 2];
-};
+struct output;
 
 /*
- * The ring consumer: the worker that turns queued kernel records into log
- * lines, routing each to its session's log.
+ * The ring consumer: the worker that validates queued kernel records,
+ * decodes their paths and hands each to the output routed to its slot.
+ * A route takes the records of generations from gen_first on (earlier
+ * ones are of a previous session on the slot, whose end they outlived).
  */
 struct consumer {
 	struct ring_buffer *rb;
-	struct session *sessions[FM_MAX_SESSIONS]; /* by slot */
-	unsigned long long malformed; /* records that failed validation */
+	struct {
+		struct output *out;
+		uint32_t gen_first;
+	} routes[FM_MAX_SESSIONS]; /* by slot */
+	struct output *audit; /* every record, a session's or not (the audit service), or NULL */
+	unsigned long long unowned_malformed; /* malformed records no route could be told of */
+	bool held; /* the last drain stopped early: the audit's writer is behind */
+	bool never_hold; /* take everything (the last drain before exit) */
 	struct record_paths paths;
 };
 
-int consumer_init(struct consumer *c, struct tracer *t);
-/* Route records of slot to s (NULL: drop them). */
-void consumer_set_session(struct consumer *c, int slot, struct session *s);
+/* Consume the ring whose map fd is ring_fd.  0 or -errno. */
+int consumer_init(struct consumer *c, int ring_fd);
+/* Send the records of slot from generation gen_first on to out. */
+void consumer_route(struct consumer *c, int slot, uint32_t gen_first, struct output *out);
+/* Drop the slot's records from now on. */
+void consumer_unroute(struct consumer *c, int slot);
 /* An fd that polls readable when records are waiting (after a forced wakeup). */
 int consumer_fd(const struct consumer *c);
-/* Write out everything queued so far.  0 or -errno. */
+/* Hand what is queued to its outputs, then flush them: everything, or
+ * up to where the audit's writer fell behind (c->held: the rest stays in
+ * the ring, whose overflow is counted by the kernel's sequence numbers).
+ * 0 or -errno. */
 int consumer_drain(struct consumer *c);
+/* NULL-safe, idempotent. */
 void consumer_free(struct consumer *c);
-
-/* Decode ev's segments into rp.  0, or -1 if the record is malformed. */
-int record_paths_decode(struct record_paths *rp, const struct fm_event *ev, size_t size);
-/* Write ev as filemon lines. */
-void record_write(struct filemon_log *log, const struct fm_event *ev, const struct record_paths *rp);
 
 #endif

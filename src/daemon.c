@@ -23,6 +23,8 @@
  */
 #include "daemon.h"
 
+#include "audit.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -41,16 +43,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "consumer.h"
 #include "log_sink.h"
 #include "protocol.h"
-#include "session.h"
-#include "slots.h"
+#include "sd_notify.h"
+#include "service.h"
 #include "util.h"
 
 #define POLL_MS 10
-/* With no session for this long, the programs are detached: an idle daemon costs nothing. */
-#define LINGER_MS 2000
 /* A connection that has sent no whole request this long after accept is closed. */
 #define FIRST_REQUEST_MS 5000
 /* Requests served per connection per loop pass; the ring is drained between connections. */
@@ -64,6 +63,8 @@
 #define SCAN_BUDGET 256
 /* On SIGTERM, how long the logs get to be written before they are given up. */
 #define STOP_FLUSH_MS 3000
+/* How often the service manager gets a STATUS= line. */
+#define STATUS_MS 1000
 
 struct conn {
 	int fd;
@@ -83,19 +84,20 @@ struct conn {
 
 struct daemon {
 	const struct daemon_opts *o;
-	struct tracer tracer;
-	struct consumer consumer;
+	struct service svc;
 	int listen_fd, sigfd, epfd, sink_fd;
 	dev_t sock_dev; /* the socket file we made, removed only if still ours */
 	ino_t sock_ino;
 	struct conn *conns;
 	int nconns, max_conns;
-	int nsessions;
-	long long idle_since_ms; /* when the last session closed */
 	long long accept_paused_until; /* 0: accepting */
 	long long warned_ms; /* last malformed-request warning */
 	unsigned long suppressed; /* warnings not written since */
 	int stop_signal;
+	bool activated; /* the socket came from the service manager: not ours to remove */
+	long long watchdog_ms, watchdog_sent_ms, status_sent_ms;
+	unsigned long long status_events; /* the audit's count at the last STATUS= */
+	const char *stall_path; /* $FILEMOND_TEST_STALL: the loop stops while this exists */
 };
 
 static long long now_ms(void)
@@ -174,22 +176,13 @@ static void watch_conn(struct daemon *d, struct conn *c, uint32_t events)
 	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-static void session_gone(struct daemon *d)
-{
-	if (--d->nsessions == 0)
-		d->idle_since_ms = now_ms();
-}
-
 /* End the connection's session (if any) and stop reading it; it is freed
  * once its log is written (reap_closing). */
 static void conn_end(struct daemon *d, struct conn *c, bool reply)
 {
 	if (c->closing)
 		return;
-	if (c->sess.slot >= 0) {
-		session_close(&c->sess, &d->tracer, &d->consumer);
-		session_gone(d);
-	}
+	service_close(&d->svc, &c->sess);
 	/* Removed from the epoll set explicitly: a registration lives as long
 	 * as any copy of the file, wherever it is. */
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -199,14 +192,14 @@ static void conn_end(struct daemon *d, struct conn *c, bool reply)
 
 static void conn_free(struct daemon *d, struct conn *c)
 {
-	unsigned long long lost;
+	struct session_result res;
 	struct conn **pp;
-	int err = session_finish(&c->sess, &lost);
+	int err = session_finish(&c->sess, &res);
 
 	if (c->reply_owed)
-		proto_send_reply(c->fd, FM_REPLY, FM_OP_CLOSE, -err, lost, (uint32_t)c->sess.log.unresolved, NULL);
+		proto_send_reply(c->fd, FM_REPLY, FM_OP_CLOSE, -err, &res, NULL);
 	else if (c->end_note)
-		proto_send_reply(c->fd, FM_NOTE_ENDED, 0, c->end_note, lost, (uint32_t)c->sess.log.unresolved, NULL);
+		proto_send_reply(c->fd, FM_NOTE_ENDED, 0, c->end_note, &res, NULL);
 	for (pp = &d->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -219,19 +212,19 @@ static void conn_free(struct daemon *d, struct conn *c)
 	d->nconns--;
 }
 
-static int conns_of(const struct daemon *d, uid_t uid, bool with_session)
+static int conns_of(const struct daemon *d, uid_t uid)
 {
 	int n = 0;
 
 	for (const struct conn *c = d->conns; c; c = c->next)
-		n += c->cred.uid == uid && (!with_session || c->sess.slot >= 0);
+		n += c->cred.uid == uid;
 	return n;
 }
 
 /* Turn a connection away with one reply saying which limit it hit. */
 static void refuse(int fd, int err)
 {
-	proto_send_reply(fd, FM_REPLY, 0, err, 0, 0, NULL);
+	proto_send_reply(fd, FM_REPLY, 0, err, NULL, NULL);
 	close(fd);
 }
 
@@ -255,7 +248,7 @@ static void accept_conn(struct daemon *d)
 	}
 	if (d->nconns >= d->max_conns)
 		return refuse(fd, ENFILE);
-	if (!cred.privileged && conns_of(d, cred.uid, false) >= USER_CONNECTIONS)
+	if (!cred.privileged && conns_of(d, cred.uid) >= USER_CONNECTIONS)
 		return refuse(fd, EMFILE);
 	c = calloc(1, sizeof(*c));
 	if (!c || watch(d, fd, c)) {
@@ -273,71 +266,10 @@ static void accept_conn(struct daemon *d)
 	d->nconns++;
 }
 
-/* Sessions of users other than root may not take the last eighth of the slots. */
-static int session_limit(const struct daemon *d, const struct conn *c)
-{
-	if (d->nsessions >= d->o->max_sessions)
-		return -EUSERS;
-	if (c->cred.privileged)
-		return 0;
-	if (d->nsessions >= d->o->max_sessions - d->o->max_sessions / 8)
-		return -EUSERS;
-	return conns_of(d, c->cred.uid, true) >= d->o->user_sessions ? -EDQUOT : 0;
-}
-
-/* An unprivileged session follows at most this many processes: one user
- * with every session it may have holds at most half the tracer map. */
-static unsigned int user_max_procs(const struct daemon *d)
-{
-	unsigned int n = d->o->tracer.max_procs / (2u * (unsigned int)d->o->user_sessions);
-
-	return n ? n : 1;
-}
-
 /* Open the connection's session on first use. */
 static int need_session(struct daemon *d, struct conn *c)
 {
-	int err;
-
-	if (c->sess.slot >= 0)
-		return 0;
-	if ((err = session_limit(d, c)))
-		return err;
-	if (tracer_attach(&d->tracer)) /* the first session after an idle spell */
-		return -EIO;
-	err = session_open(&c->sess, &d->tracer, &c->cred, user_max_procs(d));
-	if (err)
-		return err == -EBUSY ? -EUSERS : err;
-	consumer_set_session(&d->consumer, c->sess.slot, &c->sess);
-	d->nsessions++;
-	return 0;
-}
-
-/* Root sees every session; other users their own, and the totals. */
-static char *status_text(struct daemon *d, const struct conn *asker)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	fprintf(f, "sessions %d, tracer map entries %d\n", d->nsessions, slot_map_entries(&d->tracer));
-	fprintf(f, "programs %s\n", d->tracer.nlinks ? "attached" : "detached (no session)");
-	fprintf(f, "events lost since start (all sessions) %llu\n", tracer_lost(&d->tracer));
-	fprintf(f, "malformed records since start (all sessions) %llu\n", d->consumer.malformed);
-	fprintf(f, "%-10s %-8s %-6s %-6s %-10s %-8s\n", "SESSION", "CLIENT", "UID", "PROCS", "RECORDS", "LOST");
-	for (struct conn *c = d->conns; c; c = c->next) {
-		char id[32];
-
-		if (c->sess.slot < 0 || (!asker->cred.privileged && c->cred.uid != asker->cred.uid))
-			continue;
-		snprintf(id, sizeof(id), "%d.%u", c->sess.slot, c->sess.gen_first); /* slot.generation */
-		fprintf(f, "%-10s %-8d %-6u %-6d %-10llu %-8llu\n", id, (int)c->cred.pid, c->cred.uid,
-			session_nproc(&c->sess, &d->tracer), c->sess.log.records, session_lost(&c->sess, &d->tracer));
-	}
-	fclose(f);
-	return buf;
+	return c->sess.slot >= 0 ? 0 : service_open(&d->svc, &c->sess, &c->cred);
 }
 
 /* One warning a second at most: a client cannot flood the daemon's log. */
@@ -366,20 +298,27 @@ static bool serve(struct daemon *d, struct conn *c)
 	int err = 0;
 
 	c->served = true;
+	if (r->magic == FM_PROTO_MAGIC && r->version != FM_PROTO_VERSION) {
+		proto_send_reply(c->fd, FM_REPLY, r->op, EPROTONOSUPPORT, NULL, NULL);
+		conn_end(d, c, false);
+		return false;
+	}
 	if (!proto_request_valid(r)) {
 		warn_malformed(d, c);
-		proto_send_reply(c->fd, FM_REPLY, r->op, EINVAL, 0, 0, NULL);
+		proto_send_reply(c->fd, FM_REPLY, r->op, EINVAL, NULL, NULL);
 		conn_end(d, c, false);
 		return false;
 	}
 	switch (r->op) {
 	case FM_OP_SET_FD:
 		if (!(err = need_session(d, c)))
-			err = c->passed_fd < 0 ? -EBADF : session_set_log(&c->sess, c->passed_fd, d->sink_fd);
+			err = c->passed_fd < 0 ? -EBADF
+					       : service_set_log(&d->svc, &c->sess, c->passed_fd, d->sink_fd,
+								 r->flags & FM_LOG_JSON);
 		break;
 	case FM_OP_SET_PID:
 		if (!(err = need_session(d, c)))
-			err = session_attach(&c->sess, &d->tracer, r->pid, r->flags & FM_PID_TREE);
+			err = service_attach(&d->svc, &c->sess, r->pid, r->flags & FM_PID_TREE);
 		c->empty_sent = false;
 		if (!err && c->sess.scan) { /* a tree: replied to once scanned (step_scans) */
 			watch_conn(d, c, 0);
@@ -390,11 +329,11 @@ static bool serve(struct daemon *d, struct conn *c)
 		conn_end(d, c, true); /* replies once the log is written */
 		return false;
 	case FM_OP_STATUS:
-		text = status_text(d, c);
+		text = service_status(&d->svc, &c->cred);
 		break;
 	}
 	/* A client that does not read its replies is not served further. */
-	if (proto_send_reply(c->fd, FM_REPLY, r->op, -err, 0, 0, text)) {
+	if (proto_send_reply(c->fd, FM_REPLY, r->op, -err, NULL, text)) {
 		conn_end(d, c, false);
 		free(text);
 		return false;
@@ -433,11 +372,11 @@ static bool step_scans(struct daemon *d)
 	for (struct conn *c = d->conns; c; c = c->next) {
 		if (c->closing || !c->sess.scan)
 			continue;
-		if (!session_scan_step(&c->sess, &d->tracer, SCAN_BUDGET)) {
+		if (!service_scan_step(&d->svc, &c->sess, SCAN_BUDGET)) {
 			more = true;
 			continue;
 		}
-		if (proto_send_reply(c->fd, FM_REPLY, FM_OP_SET_PID, -c->sess.attach_err, 0, 0, NULL))
+		if (proto_send_reply(c->fd, FM_REPLY, FM_OP_SET_PID, -c->sess.attach_err, NULL, NULL))
 			conn_end(d, c, false);
 		else
 			watch_conn(d, c, EPOLLIN);
@@ -449,10 +388,9 @@ static bool step_scans(struct daemon *d)
 static void note_empty_sessions(struct daemon *d)
 {
 	for (struct conn *c = d->conns; c; c = c->next) {
-		if (c->closing || c->sess.slot < 0 || c->empty_sent || !session_empty(&c->sess, &d->tracer))
+		if (c->closing || c->empty_sent || !service_empty(&d->svc, &c->sess))
 			continue;
-		consumer_drain(&d->consumer);
-		proto_send_reply(c->fd, FM_NOTE_EMPTY, 0, 0, 0, 0, NULL);
+		proto_send_reply(c->fd, FM_NOTE_EMPTY, 0, 0, NULL, NULL);
 		c->empty_sent = true;
 	}
 }
@@ -479,7 +417,7 @@ static void check_conns(struct daemon *d)
 		next = c->next;
 		if (!c->closing && !c->served && now - c->accepted_ms >= FIRST_REQUEST_MS && !bytes_waiting(c->fd))
 			conn_end(d, c, false); /* (a request that came while the loop was busy is served first) */
-		if (c->sess.sink && sink_stalled(c->sess.sink, now, timeout)) {
+		if (c->sess.out.sink && sink_stalled(c->sess.out.sink, now, timeout)) {
 			if (!c->closing) { /* ENDED, with what was lost, once the writer is out */
 				c->end_note = ETIMEDOUT;
 				conn_end(d, c, false);
@@ -510,12 +448,11 @@ static void fit_fd_limit(struct daemon *d)
 static int setup(struct daemon *d)
 {
 	sigset_t mask;
-	int err;
-
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sink_init_signals();
@@ -526,10 +463,8 @@ static int setup(struct daemon *d)
 	d->sink_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->sigfd < 0 || d->epfd < 0 || d->sink_fd < 0)
 		return -errno;
-	if ((err = consumer_init(&d->consumer, &d->tracer)))
-		return err;
 	if (watch(d, d->listen_fd, &tag_listen) || watch(d, d->sigfd, &tag_signal) ||
-	    watch(d, consumer_fd(&d->consumer), &tag_ring) || watch(d, d->sink_fd, &tag_sink))
+	    watch(d, service_ring_fd(&d->svc), &tag_ring) || watch(d, d->sink_fd, &tag_sink))
 		return -errno;
 	return 0;
 }
@@ -538,9 +473,77 @@ static int poll_timeout(const struct daemon *d, bool busy)
 {
 	if (busy)
 		return 0;
-	if (d->nsessions || d->tracer.nlinks || d->accept_paused_until)
+	if (d->svc.nsessions || d->svc.tracer.nlinks || d->accept_paused_until)
 		return POLL_MS;
+	if (sd_notify_enabled()) /* the STATUS= line, the watchdog */
+		return d->watchdog_ms && d->watchdog_ms / 4 < STATUS_MS ? (int)(d->watchdog_ms / 4) : STATUS_MS;
 	return d->conns ? 1000 : -1; /* deadlines to check; else sleep until a client or a signal */
+}
+
+/* What systemd's status line says: the audit's rate and loss, the sessions. */
+static void send_status(struct daemon *d, long long now)
+{
+	unsigned long long events, lost;
+
+	if (!d->o->service.audit) {
+		sd_notify_send("STATUS=serving %d sessions on %s", d->svc.nsessions, d->o->socket_path);
+		return;
+	}
+	audit_counts(d->o->service.audit, &events, &lost);
+	sd_notify_send("STATUS=auditing: %llu events/s, %llu events in all, %llu lost; %d sessions",
+		       (events - d->status_events) * 1000 / (unsigned long long)(now - d->status_sent_ms > 0 ? now - d->status_sent_ms : 1),
+		       events, lost, d->svc.nsessions);
+	d->status_events = events;
+}
+
+/* Once per loop pass: the watchdog is fed from here, where the ring is
+ * read, so a consumer that stops also stops feeding it. */
+static void tell_manager(struct daemon *d)
+{
+	long long now = now_ms();
+
+	while (d->stall_path && access(d->stall_path, F_OK) == 0) /* tests: a stuck consumer */
+		usleep(100000);
+	if (d->watchdog_ms && now - d->watchdog_sent_ms >= d->watchdog_ms / 2) {
+		sd_notify_send("WATCHDOG=1");
+		d->watchdog_sent_ms = now;
+	}
+	if (sd_notify_enabled() && now - d->status_sent_ms >= STATUS_MS) {
+		send_status(d, now);
+		d->status_sent_ms = now;
+	}
+}
+
+static long long monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* SIGHUP with a reload: what is queued goes out under the old rules, then
+ * the new ones apply; the ring is never stopped, so no event is missed. */
+static void reload(struct daemon *d)
+{
+	sd_notify_send("RELOADING=1\nMONOTONIC_USEC=%lld", monotonic_us());
+	service_drain(&d->svc);
+	d->o->reload(d->o->reload_arg, &d->svc);
+	sd_notify_send("READY=1");
+}
+
+/* SIGUSR1: the audit's file is opened again (logrotate); SIGHUP reloads
+ * if there is something to reload; the others stop. */
+static void on_signal(struct daemon *d, int sig)
+{
+	if (sig == SIGUSR1) {
+		if (d->o->service.audit)
+			audit_reopen(d->o->service.audit);
+	} else if (sig == SIGHUP && d->o->reload) {
+		reload(d);
+	} else {
+		d->stop_signal = sig;
+	}
 }
 
 static void loop(struct daemon *d)
@@ -552,7 +555,8 @@ static void loop(struct daemon *d)
 		int n = epoll_wait(d->epfd, ev, 16, poll_timeout(d, busy));
 		uint64_t v;
 
-		consumer_drain(&d->consumer);
+		if (service_drain(&d->svc))
+			usleep(1000); /* the audit's writer is behind: give it the CPU, not a spin */
 		for (int i = 0; i < n; i++) {
 			void *tag = ev[i].data.ptr;
 			struct signalfd_siginfo si;
@@ -560,12 +564,12 @@ static void loop(struct daemon *d)
 			if (tag == &tag_listen)
 				accept_conn(d);
 			else if (tag == &tag_signal && read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				d->stop_signal = (int)si.ssi_signo;
+				on_signal(d, (int)si.ssi_signo);
 			else if (tag == &tag_sink)
 				(void)!read(d->sink_fd, &v, sizeof(v));
 			else if (tag != &tag_ring && tag != &tag_signal) {
 				conn_readable(d, tag);
-				consumer_drain(&d->consumer);
+				service_drain(&d->svc);
 			}
 		}
 		if (d->accept_paused_until && now_ms() >= d->accept_paused_until &&
@@ -574,8 +578,8 @@ static void loop(struct daemon *d)
 		busy = step_scans(d);
 		note_empty_sessions(d);
 		check_conns(d);
-		if (d->nsessions == 0 && d->tracer.nlinks && now_ms() - d->idle_since_ms >= LINGER_MS)
-			tracer_detach(&d->tracer);
+		service_idle(&d->svc);
+		tell_manager(d);
 	}
 }
 
@@ -614,9 +618,18 @@ int daemon_run(const struct daemon_opts *o)
 	struct daemon d = { .o = o, .listen_fd = -1, .sigfd = -1, .epfd = -1, .sink_fd = -1 };
 	int ret = EXIT_FAILURE_FM;
 
+	sd_notify_init();
+	d.watchdog_ms = sd_watchdog_ms();
+	d.stall_path = getenv("FILEMOND_TEST_STALL");
 	/* The socket first: a second daemon, or a path that is no socket, is
 	 * refused before any BPF program is loaded. */
-	d.listen_fd = listen_socket(&d, o->socket_path);
+	if ((d.listen_fd = sd_listen_socket()) == -2) {
+		fm_error("the socket the service manager passed is not a listening Unix stream socket");
+		return EXIT_FAILURE_FM;
+	}
+	d.activated = d.listen_fd >= 0;
+	if (!d.activated)
+		d.listen_fd = listen_socket(&d, o->socket_path);
 	if (d.listen_fd < 0) {
 		if (d.listen_fd == -EADDRINUSE)
 			fm_error("a daemon already answers on %s", o->socket_path);
@@ -626,7 +639,7 @@ int daemon_run(const struct daemon_opts *o)
 			fm_error("cannot listen on %s: %s", o->socket_path, strerror(-d.listen_fd));
 		return EXIT_FAILURE_FM;
 	}
-	if (tracer_load(&d.tracer, &o->tracer))
+	if (service_load(&d.svc, &o->service))
 		goto out;
 	signal(SIGCHLD, SIG_IGN); /* lingerer children (tracer_detach) reap themselves */
 	if ((ret = setup(&d))) {
@@ -634,16 +647,33 @@ int daemon_run(const struct daemon_opts *o)
 		ret = EXIT_FAILURE_FM;
 		goto out;
 	}
-	fprintf(stderr, "filemond: daemon serving sessions on %s\n", o->socket_path);
+	service_drain(&d.svc);
+	if (o->service.audit) {
+		audit_lifecycle(o->service.audit, "start", "auditing every process");
+		fm_info("auditing every process; serving sessions on %s", o->socket_path);
+	} else {
+		fm_info("daemon serving sessions on %s%s", o->socket_path, d.activated ? " (socket activation)" : "");
+	}
+	d.status_sent_ms = now_ms();
+	sd_notify_send("READY=1\nMAINPID=%d", (int)getpid());
 	loop(&d);
+	sd_notify_send("STOPPING=1");
 	stop(&d);
+	service_drain_all(&d.svc, STOP_FLUSH_MS); /* the audit's last records */
+	if (o->service.audit) {
+		unsigned long long events, lost;
+		char msg[128];
+
+		audit_counts(o->service.audit, &events, &lost);
+		snprintf(msg, sizeof(msg), "stopped after %llu events, %llu lost", events, lost);
+		audit_lifecycle(o->service.audit, "stop", msg);
+	}
 	ret = 0;
 out:
-	unlink_socket(&d, o->socket_path);
+	if (!d.activated)
+		unlink_socket(&d, o->socket_path);
 	close(d.listen_fd);
-	if (d.consumer.rb)
-		consumer_free(&d.consumer);
-	tracer_close(&d.tracer);
+	service_free(&d.svc);
 	if (d.sigfd >= 0)
 		close(d.sigfd);
 	if (d.epfd >= 0)
@@ -651,28 +681,4 @@ out:
 	if (d.sink_fd >= 0)
 		close(d.sink_fd);
 	return ret;
-}
-
-int daemon_status(const char *socket_path)
-{
-	struct fm_reply r;
-	char *text = NULL;
-	int s = proto_connect(socket_path), err;
-
-	if (s < 0) {
-		fm_error("no daemon answers on %s: %s", socket_path, strerror(-s));
-		return EXIT_FAILURE_FM;
-	}
-	err = proto_send_request(s, FM_OP_STATUS, 0, 0, -1);
-	if (!err)
-		err = proto_recv_reply(s, &r, &text);
-	close(s);
-	if (err || r.err) {
-		fm_error("status from %s: %s", socket_path, strerror(err ? -err : r.err));
-		free(text);
-		return EXIT_FAILURE_FM;
-	}
-	fputs(text ? text : "", stdout);
-	free(text);
-	return 0;
 }

@@ -115,6 +115,23 @@ void log_iouring(struct filemon_log *log, pid_t pid)
 	log->iouring++;
 }
 
+void log_tmpfile(struct filemon_log *log, pid_t pid, const char *dir)
+{
+	fprintf(log->fp, "# tmpfile %d ", (int)pid);
+	put_path(log, dir, 0);
+	fputs(": an unnamed file (O_TMPFILE), no dependency unless it is linked\n", log->fp);
+}
+
+void log_unnamed(struct filemon_log *log, pid_t pid)
+{
+	fprintf(log->fp, "# unnamed %d: an open of a file with no name (O_TMPFILE or deleted)\n", (int)pid);
+}
+
+void log_comment(struct filemon_log *log, const char *text)
+{
+	fprintf(log->fp, "# %s\n", text);
+}
+
 void log_lost(struct filemon_log *log, unsigned long long lost)
 {
 	if (lost)

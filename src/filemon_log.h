@@ -43,6 +43,12 @@ void log_unresolved(struct filemon_log *log, char letter, pid_t pid, const char 
 /* A process the session stops following, and why. */
 void log_untraced(struct filemon_log *log, pid_t pid, const char *why);
 void log_iouring(struct filemon_log *log, pid_t pid);
+/* An unnamed file (O_TMPFILE) made in dir: a comment, no dependency. */
+void log_tmpfile(struct filemon_log *log, pid_t pid, const char *dir);
+/* An open of a file that has no name, by no name either (a handle). */
+void log_unnamed(struct filemon_log *log, pid_t pid);
+/* A comment line "# text". */
+void log_comment(struct filemon_log *log, const char *text);
 void log_lost(struct filemon_log *log, unsigned long long lost);
 void log_trailer(struct filemon_log *log, const struct timeval *stop);
 

@@ -35,6 +35,7 @@ int job_init(struct job *j)
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, &j->oldmask))
 		return -errno;
+	j->blocked = true;
 	j->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	return j->sigfd < 0 ? -errno : 0;
 }
@@ -124,22 +125,27 @@ bool job_done(const struct job *j, bool session_empty)
 	return j->stop_signal || ((!j->child || j->child_done) && session_empty);
 }
 
-int job_exit_status(const struct job *j, unsigned long long lost, unsigned long long unresolved,
-		    unsigned long long iouring)
+int job_exit_status(const struct job *j, const struct session_result *r)
 {
 	int st = j->child_status;
 	int status = !j->child ? 0 : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	char more[96] = "";
 
-	if (iouring)
-		fm_warn("%llu processes used io_uring: what they did through it is not in the log", iouring);
+	if (r->iouring)
+		fm_warn("%llu processes used io_uring: what they did through it is not in the log",
+			(unsigned long long)r->iouring);
 	if (j->stop_signal && j->child)
 		return 128 + j->stop_signal;
-	if (lost || unresolved) {
-		fm_warn("%llu events lost, %llu paths unresolved: the log is incomplete (command exit status %d)",
-			lost, unresolved, status);
-		return EXIT_LOST;
-	}
-	return status;
+	if (!result_incomplete(r))
+		return status;
+	if (r->malformed)
+		snprintf(more, sizeof(more), ", %llu records malformed", (unsigned long long)r->malformed);
+	if (r->untraced)
+		snprintf(more + strlen(more), sizeof(more) - strlen(more), ", %llu processes untraced",
+			 (unsigned long long)r->untraced);
+	fm_warn("%llu events lost, %llu paths unresolved%s: the log is incomplete (command exit status %d)",
+		(unsigned long long)r->lost, (unsigned long long)r->unresolved, more, status);
+	return EXIT_LOST;
 }
 
 void job_cleanup(struct job *j)
@@ -150,5 +156,7 @@ void job_cleanup(struct job *j)
 		close(j->err_r);
 	if (j->sigfd >= 0)
 		close(j->sigfd);
-	sigprocmask(SIG_SETMASK, &j->oldmask, NULL);
+	if (j->blocked)
+		sigprocmask(SIG_SETMASK, &j->oldmask, NULL);
+	j->blocked = false;
 }

@@ -6,11 +6,12 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "result.h"
+
 /*
  * The traced job as the CLI sees it: "-- CMD" (a child it starts) or
  * "--pid PID" (a tree it joins), the signals that end it, and the exit
- * status.  Shared by the embedded session (run.c) and the daemon client
- * (client.c).
+ * status (cli.c).
  */
 struct job {
 	pid_t child; /* -- CMD: the command; 0 for --pid */
@@ -19,6 +20,7 @@ struct job {
 	bool child_done;
 	int sigfd;
 	sigset_t oldmask;
+	bool blocked; /* oldmask is to be restored */
 	int stop_signal; /* SIGTERM, SIGHUP, or a second SIGINT */
 	int nint;
 };
@@ -33,9 +35,9 @@ void job_release(struct job *j, const char *cmd);
 void job_signals(struct job *j);
 /* Is the job over, given whether the session has no process left? */
 bool job_done(const struct job *j, bool session_empty);
-/* filemond's exit status for the job; warns on stderr about what is missing. */
-int job_exit_status(const struct job *j, unsigned long long lost, unsigned long long unresolved,
-		    unsigned long long iouring);
+/* filemond's exit status for the job and its session's result; warns on
+ * stderr about what is missing from the log. */
+int job_exit_status(const struct job *j, const struct session_result *r);
 void job_cleanup(struct job *j);
 
 #endif

@@ -280,6 +280,11 @@ bool sink_done(struct log_sink *k)
 	return done;
 }
 
+size_t sink_queued(struct log_sink *k)
+{
+	return __atomic_load_n(&k->pending, __ATOMIC_RELAXED) + k->fill.len;
+}
+
 unsigned long long sink_lost(struct log_sink *k)
 {
 	return __atomic_load_n(&k->lost, __ATOMIC_RELAXED);

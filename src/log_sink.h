@@ -41,6 +41,8 @@ void sink_cancel(struct log_sink *k);
 bool sink_done(struct log_sink *k);
 /* Lines lost so far. */
 unsigned long long sink_lost(struct log_sink *k);
+/* Bytes formatted or queued and not yet written (main thread). */
+size_t sink_queued(struct log_sink *k);
 /* Wait for the writer (sink_finish or sink_cancel first), add the lines
  * lost to *lost, free.  0 or the first -errno of a write. */
 int sink_close(struct log_sink *k, unsigned long long *lost);

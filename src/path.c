@@ -68,3 +68,11 @@ int path_join(const char *base, const char *name, char *out, size_t outsz)
 	out[o] = '\0';
 	return (int)o;
 }
+
+void path_dirname(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (slash)
+		slash[slash == path] = '\0';
+}

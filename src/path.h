@@ -19,4 +19,7 @@ int path_decode(const char *enc, size_t len, char *out, size_t outsz);
  */
 int path_join(const char *base, const char *name, char *out, size_t outsz);
 
+/* Cut an absolute path to its directory in place: "/a/b" -> "/a", "/a" -> "/". */
+void path_dirname(char *path);
+
 #endif

@@ -13,7 +13,9 @@
 
 int proto_send_request(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd)
 {
-	struct fm_request req = { .magic = FM_PROTO_MAGIC, .op = op, .pid = pid, .flags = flags };
+	struct fm_request req = {
+		.magic = FM_PROTO_MAGIC, .op = (uint16_t)op, .version = FM_PROTO_VERSION, .pid = pid, .flags = flags,
+	};
 	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -51,13 +53,18 @@ static int write_all(int sock, const void *p, size_t n)
 	return 0;
 }
 
-int proto_send_reply(int sock, uint32_t type, uint32_t op, int err, uint64_t value, uint32_t aux, const char *text)
+int proto_send_reply(int sock, uint32_t type, uint32_t op, int err, const struct session_result *res,
+		     const char *text)
 {
 	struct fm_reply r = {
-		.magic = FM_PROTO_MAGIC, .type = type, .op = op, .err = err, .value = value,
-		.len = text ? (uint32_t)strlen(text) : 0, .aux = aux,
+		.magic = FM_PROTO_MAGIC, .type = (uint16_t)type, .version = FM_PROTO_VERSION, .op = op, .err = err,
+		.len = text ? (uint32_t)strlen(text) : 0,
 	};
-	int e = write_all(sock, &r, sizeof(r));
+	int e;
+
+	if (res)
+		r.result = *res;
+	e = write_all(sock, &r, sizeof(r));
 
 	return e || !text ? e : write_all(sock, text, r.len);
 }
@@ -77,14 +84,25 @@ static int read_all(int sock, void *p, size_t n)
 	return 0;
 }
 
+/* The most text a reply may announce. */
+#define MAX_REPLY_TEXT (1u << 24)
+/* The part of a reply that is the same in every version. */
+#define REPLY_HEAD 8
+
 int proto_recv_reply(int sock, struct fm_reply *r, char **text)
 {
-	int err = read_all(sock, r, sizeof(*r));
+	int err = read_all(sock, r, REPLY_HEAD);
 
 	*text = NULL;
 	if (err)
 		return err;
-	if (r->magic != FM_PROTO_MAGIC || r->len > (1u << 24))
+	if (r->magic != FM_PROTO_MAGIC)
+		return -EPROTO;
+	if (r->version != FM_PROTO_VERSION)
+		return -EPROTONOSUPPORT;
+	if ((err = read_all(sock, (char *)r + REPLY_HEAD, sizeof(*r) - REPLY_HEAD)))
+		return err;
+	if (r->len > MAX_REPLY_TEXT)
 		return -EPROTO;
 	if (r->len == 0)
 		return 0;
@@ -126,10 +144,17 @@ int proto_call(int sock, uint32_t op, pid_t pid, uint32_t flags, int fd, int *em
 	return err;
 }
 
+int proto_readable(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
 int proto_request_valid(const struct fm_request *req)
 {
 	return req->magic == FM_PROTO_MAGIC && req->op >= FM_OP_SET_FD && req->op <= FM_OP_STATUS &&
-	       (req->flags & ~(uint32_t)FM_PID_TREE) == 0;
+	       (req->flags & ~(uint32_t)(req->op == FM_OP_SET_FD ? FM_LOG_JSON : FM_PID_TREE)) == 0;
 }
 
 static void (*extra_fd_closer)(int) = NULL;

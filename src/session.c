@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * session.c - a session's lifecycle: open, set log, attach, close.
+ * session.c - one session: its slot, its log, attaching processes.
  *
- * Lifetime (the vmspace hold/drop seed): the consumer routes records to a
- * session through its slot, so a session stays registered there until its
- * last queued record is written; only then is the slot freed, and records
- * of a later session on the same slot are told apart by generation.
+ * The order of a session's end (drain, free the slot, drain, unroute) is
+ * the service's (service.c): this file never touches the ring.
  */
 #include "session.h"
 
@@ -18,7 +16,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "consumer.h"
 #include "log_sink.h"
 #include "proctree.h"
 #include "slots.h"
@@ -28,6 +25,7 @@ int session_open(struct session *s, struct tracer *t, const struct client_cred *
 	int slot = cred->privileged ? slot_open(t, FM_SESSION_PRIVILEGED, 0) : slot_open(t, 0, max_procs);
 
 	memset(s, 0, sizeof(*s));
+	fmout_init(&s->out);
 	s->slot = -1;
 	if (slot < 0)
 		return slot;
@@ -53,18 +51,20 @@ static int log_fd_usable(int fd)
 	return 0;
 }
 
-int session_set_log(struct session *s, int fd, int done_fd)
+int session_set_log(struct session *s, struct tracer *t, int fd, int done_fd, bool json)
 {
-	struct timeval now;
 	int err;
 
-	if (s->log.fp || s->sink)
+	if (s->out.log.fp || s->out.sink)
 		return -EEXIST;
-	if ((err = log_fd_usable(fd)) || (err = sink_open(&s->sink, &s->log.fp, fd, done_fd)))
+	if (json && s->had_procs)
+		return -EINVAL; /* records without the audit segment are on their way */
+	if ((err = log_fd_usable(fd)))
 		return err;
-	gettimeofday(&now, NULL);
-	log_header(&s->log, s->cred.pid, &now);
-	sink_flush(s->sink, s->log.fp);
+	if ((err = fmout_open(&s->out, fd, done_fd, s->cred.pid, json)))
+		return err;
+	if (json)
+		slot_set_json(t, s->slot);
 	return 0;
 }
 
@@ -117,13 +117,42 @@ static int attach_checked(struct session *s, struct tracer *t, pid_t pid)
 	return err;
 }
 
-/* A descendant found by a tree scan: one the client may not trace, or that
- * is gone, is left out. */
+/* Why a descendant that exists is not traced, or NULL: it is, or it is gone. */
+static const char *untraced_why(int err, bool *counted)
+{
+	*counted = true;
+	switch (err) {
+	case 0:
+	case -ESRCH:
+	case -EEXIST: /* it inherited the session from its parent meanwhile */
+		return NULL;
+	case -EPERM:
+		*counted = false; /* the client's rule, not a hole */
+		return "not the client's to trace (ptrace's rule); left out";
+	case -EBUSY:
+		return "traced by another session";
+	case -ENOSPC:
+		return "the tracer map is full (--max-procs)";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* A descendant found by a tree scan: attached, or named in the log. */
 static void attach_descendant(pid_t pid, void *ctx)
 {
 	void **a = ctx;
+	struct session *s = a[0];
+	int err = attach_checked(s, a[1], pid);
+	bool counted;
+	const char *why = untraced_why(err, &counted);
 
-	attach_checked(a[0], a[1], pid);
+	if (!err)
+		s->scan_attached++;
+	if (!why)
+		return;
+	fmout_untraced(&s->out, pid, why);
+	s->untraced += counted;
 }
 
 /* The client moving itself out of another session: only if it may trace
@@ -155,28 +184,48 @@ int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree)
 	proctree_free(s->scan);
 	s->scan = NULL;
 	s->attach_err = 0;
+	s->scan_attached = 0;
+	s->scan_root = pid;
 	err = attach_checked(s, t, pid);
-	if (!err && tree && !(s->scan = proctree_new(pid)))
+	if (!err && tree && !(s->scan = proctree_new(pid))) {
+		slot_detach_all(t, s->slot);
 		err = -ENOMEM;
+	}
 	if (err == 0)
 		s->had_procs = true;
 	return err;
 }
 
+/* The log says where it is complete: every descendant found is attached,
+ * and their children follow by inheritance. */
+static void note_complete(struct session *s)
+{
+	char text[160];
+
+	snprintf(text, sizeof(text), "complete: pid %d and its %lu descendant%s are traced from here on",
+		 (int)s->scan_root, s->scan_attached, s->scan_attached == 1 ? "" : "s");
+	fmout_note(&s->out, text);
+}
+
 bool session_scan_step(struct session *s, struct tracer *t, int budget)
 {
 	void *ctx[2] = { s, t };
+	int done;
 
-	if (s->scan && (s->attach_err || proctree_step(s->scan, budget, attach_descendant, ctx))) {
-		proctree_free(s->scan);
-		s->scan = NULL;
+	if (!s->scan)
+		return true;
+	done = s->attach_err ? 1 : proctree_step(s->scan, budget, attach_descendant, ctx);
+	if (done < 0) { /* the scan ran out of memory: the attach fails whole */
+		slot_detach_all(t, s->slot);
+		s->attach_err = done;
 	}
-	return !s->scan;
-}
-
-bool session_owns(const struct session *s, uint32_t slot, uint32_t gen)
-{
-	return s->slot >= 0 && (uint32_t)s->slot == slot && gen >= s->gen_first;
+	if (!done)
+		return false;
+	if (!s->attach_err)
+		note_complete(s);
+	proctree_free(s->scan);
+	s->scan = NULL;
+	return true;
 }
 
 int session_nproc(const struct session *s, const struct tracer *t)
@@ -189,60 +238,54 @@ bool session_empty(const struct session *s, const struct tracer *t)
 	return s->had_procs && slot_nproc(t, s->slot) <= 0;
 }
 
-unsigned long long session_lost(const struct session *s, const struct tracer *t)
+void session_result(const struct session *s, const struct tracer *t, struct session_result *r)
 {
-	unsigned long long n = s->malformed + s->before_log + (s->sink ? sink_lost(s->sink) : 0);
-
-	return n + (s->slot >= 0 ? slot_lost(t, s->slot) : s->kernel_lost);
+	r->lost = fmout_lost(&s->out) + (s->slot >= 0 ? slot_lost(t, s->slot) : s->kernel_lost);
+	r->malformed = s->out.malformed;
+	r->unresolved = s->out.log.unresolved;
+	r->untraced = s->untraced;
+	r->iouring = s->out.log.iouring;
 }
 
-void session_flush(struct session *s)
+void session_detach(struct session *s, struct tracer *t)
 {
-	if (s->log.fp)
-		sink_flush(s->sink, s->log.fp);
-}
-
-void session_close(struct session *s, struct tracer *t, struct consumer *c)
-{
-	struct timeval now;
-
 	if (s->slot < 0)
 		return;
 	proctree_free(s->scan);
 	s->scan = NULL;
-	consumer_drain(c);
 	slot_close(t, s->slot);
-	consumer_drain(c); /* records hooks queued while it closed */
-	consumer_set_session(c, s->slot, NULL);
 	s->kernel_lost = slot_lost(t, s->slot);
 	s->slot = -1;
-	if (s->log.fp) {
-		gettimeofday(&now, NULL);
-		log_lost(&s->log, session_lost(s, t));
-		log_trailer(&s->log, &now);
-		sink_finish(s->sink, s->log.fp);
-		s->log.fp = NULL;
-	}
+}
+
+void session_end_log(struct session *s)
+{
+	struct session_result r;
+
+	session_result(s, NULL, &r);
+	fmout_end(&s->out, r.lost + r.malformed);
 }
 
 bool session_log_done(const struct session *s)
 {
-	return !s->sink || sink_done(s->sink);
+	return !s->out.sink || sink_done(s->out.sink);
 }
 
 void session_log_cancel(struct session *s)
 {
-	if (s->sink)
-		sink_cancel(s->sink);
+	if (s->out.sink)
+		sink_cancel(s->out.sink);
 }
 
-int session_finish(struct session *s, unsigned long long *lost)
+int session_finish(struct session *s, struct session_result *r)
 {
+	unsigned long long not_written = 0;
 	int err = 0;
 
-	*lost = s->malformed + s->before_log + s->kernel_lost;
-	if (s->sink)
-		err = sink_close(s->sink, lost); /* waits for the writer */
-	s->sink = NULL;
+	if (s->out.sink)
+		err = sink_close(s->out.sink, &not_written); /* waits for the writer */
+	s->out.sink = NULL;
+	session_result(s, NULL, r);
+	r->lost += not_written;
 	return err;
 }

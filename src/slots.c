@@ -19,12 +19,11 @@
 
 #include "access.h"
 #include "filemond.h"
-#include "filemond.skel.h"
 #include "tracer.h"
 
 static struct fm_session *slot_ptr(const struct tracer *t, int slot)
 {
-	return &t->skel->bss->sessions[slot];
+	return &tracer_sessions(t)[slot];
 }
 
 uint32_t slot_gen(const struct tracer *t, int slot)
@@ -39,6 +38,10 @@ static void new_generation(struct fm_session *s)
 
 	__atomic_store_n(&s->nproc[next & 1], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->gen, next, __ATOMIC_RELEASE);
+	/* before the sweep reads the map: a fork hook that inserted an entry
+	 * of the old generation after the sweep passed sees the new one and
+	 * deletes its entry itself (see inherit() in bpf/filemond.bpf.c) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 int slot_open(struct tracer *t, uint32_t flags, uint32_t max_procs)
@@ -72,7 +75,7 @@ int slot_of_pid(const struct tracer *t, pid_t pid)
 	struct fm_tracee v;
 	__u32 key = (__u32)pid;
 
-	if (bpf_map__lookup_elem(t->skel->maps.tracees, &key, sizeof(key), &v, sizeof(v), 0) || !is_live(t, &v))
+	if (bpf_map__lookup_elem(tracer_tracees(t), &key, sizeof(key), &v, sizeof(v), 0) || !is_live(t, &v))
 		return -1;
 	return (int)v.session;
 }
@@ -81,11 +84,34 @@ void slot_forget(struct tracer *t, pid_t pid)
 {
 	struct fm_tracee v;
 	__u32 key = (__u32)pid;
-	const struct bpf_map *m = t->skel->maps.tracees;
+	const struct bpf_map *m = tracer_tracees(t);
 
 	if (bpf_map__lookup_elem(m, &key, sizeof(key), &v, sizeof(v), 0) == 0 &&
 	    bpf_map__delete_elem(m, &key, sizeof(key), 0) == 0 && is_live(t, &v))
 		__atomic_sub_fetch(&slot_ptr(t, (int)v.session)->nproc[v.gen & 1], 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Insert pid's entry where there is none: the fork hook may have added the
+ * child it is inheriting since our look (the child is in its parent's
+ * /proc children list before that hook runs), and then the hook counted
+ * it.  Only a stale entry is replaced.
+ */
+static int insert(struct tracer *t, __u32 key, const struct fm_tracee *v, int slot)
+{
+	const struct bpf_map *m = tracer_tracees(t);
+	int owner;
+
+	for (int tries = 0; tries < 2; tries++) {
+		if (bpf_map__update_elem(m, &key, sizeof(key), v, sizeof(*v), BPF_NOEXIST) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return errno == E2BIG ? -ENOSPC : -errno;
+		if ((owner = slot_of_pid(t, (pid_t)key)) >= 0)
+			return owner == slot ? -EEXIST : -EBUSY;
+		bpf_map__delete_elem(m, &key, sizeof(key), 0); /* stale */
+	}
+	return -EBUSY;
 }
 
 /*
@@ -97,9 +123,9 @@ int slot_attach(struct tracer *t, int slot, const struct target *tg)
 {
 	struct fm_session *s = slot_ptr(t, slot);
 	struct fm_tracee v = { .session = (fm_u32)slot, .gen = slot_gen(t, slot) };
-	const struct bpf_map *m = t->skel->maps.tracees;
 	__u32 key = (__u32)tg->pid;
 	int owner = slot_of_pid(t, tg->pid);
+	int err;
 
 	if (owner == slot)
 		return -EEXIST;
@@ -107,14 +133,24 @@ int slot_attach(struct tracer *t, int slot, const struct target *tg)
 		return -EBUSY;
 	if (target_exiting(tg))
 		return -ESRCH;
-	if (bpf_map__update_elem(m, &key, sizeof(key), &v, sizeof(v), BPF_ANY))
-		return errno == E2BIG ? -ENOSPC : -errno;
+	if ((err = insert(t, key, &v, slot)))
+		return err;
 	__atomic_add_fetch(&s->nproc[v.gen & 1], 1, __ATOMIC_RELEASE);
 	if (target_exiting(tg)) {
 		slot_forget(t, tg->pid);
 		return -ESRCH;
 	}
 	return 0;
+}
+
+void slot_set_json(struct tracer *t, int slot)
+{
+	struct fm_session *s = slot_ptr(t, slot);
+
+	if (s->flags & FM_SESSION_JSON)
+		return;
+	__atomic_or_fetch(&s->flags, FM_SESSION_JSON, __ATOMIC_RELEASE);
+	__atomic_add_fetch(tracer_json_sessions(t), 1, __ATOMIC_RELEASE);
 }
 
 int slot_nproc(const struct tracer *t, int slot)
@@ -132,7 +168,7 @@ unsigned long long slot_lost(const struct tracer *t, int slot)
 /* Delete every stale entry (a closed or detached generation's, and any laggard's). */
 static void sweep(struct tracer *t)
 {
-	const struct bpf_map *m = t->skel->maps.tracees;
+	const struct bpf_map *m = tracer_tracees(t);
 	__u32 key, next;
 	int have = 0;
 
@@ -160,13 +196,17 @@ void slot_close(struct tracer *t, int slot)
 
 	new_generation(s);
 	__atomic_store_n(&s->state, FM_SESSION_CLOSED, __ATOMIC_RELEASE);
+	if (s->flags & FM_SESSION_JSON) {
+		__atomic_and_fetch(&s->flags, ~(uint32_t)FM_SESSION_JSON, __ATOMIC_RELEASE);
+		__atomic_sub_fetch(tracer_json_sessions(t), 1, __ATOMIC_RELEASE);
+	}
 	sweep(t);
 	__atomic_store_n(&s->state, FM_SESSION_FREE, __ATOMIC_RELEASE);
 }
 
 int slot_map_entries(const struct tracer *t)
 {
-	const struct bpf_map *m = t->skel->maps.tracees;
+	const struct bpf_map *m = tracer_tracees(t);
 	__u32 key, next;
 	int n = 0;
 

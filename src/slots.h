@@ -34,6 +34,9 @@ void slot_forget(struct tracer *t, pid_t pid);
 void slot_detach_all(struct tracer *t, int slot);
 /* Processes attached and alive (the slot's refcount). */
 int slot_nproc(const struct tracer *t, int slot);
+/* The slot's records carry the audit segment and its failed calls are
+ * recorded (--format json), until it closes. */
+void slot_set_json(struct tracer *t, int slot);
 /* Records of this slot dropped in the kernel. */
 unsigned long long slot_lost(const struct tracer *t, int slot);
 /* Detach every process and stop inheritance; frees the slot. */

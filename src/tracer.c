@@ -24,6 +24,9 @@
 
 #include "filemond.h"
 #include "filemond.skel.h"
+#include "filemond_k1.skel.h"
+#include "filemond_k2.skel.h"
+#include "fm_syscalls.h"
 #include "tracefs.h"
 #include "util.h"
 
@@ -37,29 +40,51 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return verbose_libbpf ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-/*
- * The syscalls whose exit the sys_exit_open (the first N_OPEN_TP) and
- * sys_exit_names programs are attached to; they dispatch on the syscall
- * number (bpf/filemond.bpf.c).  Those the kernel lacks (legacy calls on
- * some architectures) are skipped.
- */
-#define N_OPEN_TP 5
-static const char *const SYSCALL_TRACEPOINTS[] = {
-	"syscalls/sys_exit_open", "syscalls/sys_exit_openat", "syscalls/sys_exit_openat2",
-	"syscalls/sys_exit_creat", "syscalls/sys_exit_open_by_handle_at", "syscalls/sys_exit_chdir",
-	"syscalls/sys_exit_fchdir", "syscalls/sys_exit_unlink", "syscalls/sys_exit_unlinkat",
-	"syscalls/sys_exit_rmdir", "syscalls/sys_exit_rename", "syscalls/sys_exit_renameat",
-	"syscalls/sys_exit_renameat2", "syscalls/sys_exit_link", "syscalls/sys_exit_linkat",
-	"syscalls/sys_exit_symlink", "syscalls/sys_exit_symlinkat",
+/* The syscalls whose exit each program is attached to (fm_syscalls.h);
+ * the programs dispatch on the syscall number.  Those the kernel lacks
+ * (legacy calls on some architectures) are skipped. */
+enum { PROG_OPEN, PROG_NAMES, PROG_ATTR /* sys_exit_names, for the audit only */ };
+static const struct {
+	const char *tp;
+	int prog;
+} SYSCALL_TP[] = {
+#define SYSCALL_TP_ROW(name, nr, prog) { "syscalls/sys_exit_" #name, PROG_##prog },
+	FM_SYSCALLS(SYSCALL_TP_ROW)
+#undef SYSCALL_TP_ROW
 };
-#define N_SYSCALL_TP (sizeof(SYSCALL_TRACEPOINTS) / sizeof(SYSCALL_TRACEPOINTS[0]))
-#define IOURING_TP "io_uring/io_uring_submit_req"
+#define N_SYSCALL_TP (sizeof(SYSCALL_TP) / sizeof(SYSCALL_TP[0]))
+_Static_assert(N_SYSCALL_TP + 1 <= TRACER_MAX_PROGS, "tp_ids[] holds every tracepoint and io_uring's");
+/* The io_uring hook's tracepoint: its name since Linux 6.3, and before. */
+static const char *const IOURING_TP[] = { "io_uring/io_uring_submit_req", "io_uring/io_uring_submit_sqe" };
+#define N_IOURING_TP (sizeof(IOURING_TP) / sizeof(IOURING_TP[0]))
+_Static_assert(N_SYSCALL_TP + N_IOURING_TP <= TRACER_MAX_PROGS, "tp_ids[] holds every tracepoint id");
+
+/* Why an attach got EACCES, when the reason is Debian's perf_event_paranoid
+ * patch: at 3, perf_event_open (the syscall tracepoints) needs
+ * CAP_SYS_ADMIN, which CAP_PERFMON does not replace. */
+static const char *attach_hint(int err)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	int level = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &level) != 1)
+			level = 0;
+		fclose(f);
+	}
+	return err == EACCES && level > 2 && !self_has_cap(CAP_SYS_ADMIN)
+		       ? " (kernel.perf_event_paranoid is 3: this needs CAP_SYS_ADMIN, or the sysctl at 2 for CAP_PERFMON)"
+		       : "";
+}
 
 /* Keep link (and held, its perf event's second descriptor, or -1). */
 static int add_link(struct tracer *t, struct bpf_link *link, int held, const char *what)
 {
 	if (!link || t->nlinks == TRACER_MAX_PROGS) {
-		fm_error("cannot attach %s: %s", what, link ? "too many programs" : strerror(errno));
+		int err = errno;
+
+		fm_error("cannot attach %s: %s%s", what, link ? "too many programs" : strerror(err),
+			 link ? "" : attach_hint(err));
 		bpf_link__destroy(link);
 		if (held >= 0)
 			close(held);
@@ -93,20 +118,22 @@ static void wait_programs_off(struct tracer *t)
 int tracer_attach(struct tracer *t)
 {
 	struct filemond_bpf *sk = t->skel;
-	const int *ids = t->tp_ids; /* SYSCALL_TRACEPOINTS, then IOURING_TP */
+	const int *ids = t->tp_ids; /* SYSCALL_TP, then the io_uring one in use */
 
 	if (t->nlinks)
 		return 0;
 	wait_programs_off(t); /* the same programs cannot be attached twice */
 	for (size_t i = 0; i < N_SYSCALL_TP; i++) {
-		struct bpf_program *p = i < N_OPEN_TP ? sk->progs.sys_exit_open : sk->progs.sys_exit_names;
+		struct bpf_program *p = SYSCALL_TP[i].prog == PROG_OPEN ? sk->progs.sys_exit_open : sk->progs.sys_exit_names;
 
-		if (ids[i] >= 0 && add_tracepoint(t, p, ids[i], SYSCALL_TRACEPOINTS[i])) {
+		if (SYSCALL_TP[i].prog == PROG_ATTR && !t->audit)
+			continue;
+		if (ids[i] >= 0 && add_tracepoint(t, p, ids[i], SYSCALL_TP[i].tp)) {
 			tracer_detach(t);
 			return -1;
 		}
 	}
-	if (ids[N_SYSCALL_TP] >= 0 && add_tracepoint(t, sk->progs.io_uring_submit_req, ids[N_SYSCALL_TP], IOURING_TP)) {
+	if (t->iouring_tp && add_tracepoint(t, sk->progs.io_uring_submit_req, ids[N_SYSCALL_TP], t->iouring_tp)) {
 		tracer_detach(t);
 		return -1;
 	}
@@ -120,31 +147,109 @@ int tracer_attach(struct tracer *t)
 	return 0;
 }
 
-/* Tracepoint ids; the io_uring hook is not loaded if the kernel lacks it. */
+/* Tracepoint ids; the io_uring hook goes on whichever of its names the
+ * kernel has, and is not loaded if it has neither. */
 static int resolve_tracepoints(struct tracer *t, int *ids)
 {
-	const char *names[N_SYSCALL_TP + 1];
+	const char *names[N_SYSCALL_TP + N_IOURING_TP];
 	int err;
 
 	for (size_t i = 0; i < N_SYSCALL_TP; i++)
-		names[i] = SYSCALL_TRACEPOINTS[i];
-	names[N_SYSCALL_TP] = IOURING_TP;
-	err = tracefs_event_ids(names, ids, N_SYSCALL_TP + 1);
+		names[i] = SYSCALL_TP[i].tp;
+	for (size_t i = 0; i < N_IOURING_TP; i++)
+		names[N_SYSCALL_TP + i] = IOURING_TP[i];
+	err = tracefs_event_ids(names, ids, N_SYSCALL_TP + N_IOURING_TP);
 	if (err) {
 		fm_error("cannot find tracepoints: tracefs is not mounted and mounting it failed: %s", strerror(-err));
 		return -1;
 	}
-	if (ids[N_SYSCALL_TP] < 0)
+	for (size_t i = 0; i < N_IOURING_TP && !t->iouring_tp; i++)
+		if (ids[N_SYSCALL_TP + i] >= 0) {
+			ids[N_SYSCALL_TP] = ids[N_SYSCALL_TP + i];
+			t->iouring_tp = IOURING_TP[i];
+		}
+	if (!t->iouring_tp)
 		bpf_program__set_autoload(t->skel->progs.io_uring_submit_req, false);
 	return 0;
 }
 
+/*
+ * The objects of the three levels come from one source with the same
+ * maps, programs and variables: the level-3 skeleton serves all three,
+ * with the level's ELF bytes swapped in before the open.
+ */
+#define SAME_LAYOUT(k, part, field)                                                                        \
+	_Static_assert(__builtin_offsetof(struct filemond_bpf__##part, field) ==                             \
+			       __builtin_offsetof(struct filemond_k##k##_bpf__##part, field),                \
+		       #part "." #field " differs at level " #k)
+SAME_LAYOUT(1, rodata, abi_version);
+SAME_LAYOUT(1, rodata, wakeup_bytes);
+SAME_LAYOUT(1, rodata, check_bytes);
+SAME_LAYOUT(1, rodata, exit_has_group_dead);
+SAME_LAYOUT(1, bss, audit_kinds);
+SAME_LAYOUT(1, bss, audit_failures);
+SAME_LAYOUT(1, bss, audit_id_flags);
+SAME_LAYOUT(1, bss, audit_cgroup_includes);
+SAME_LAYOUT(1, bss, audit_seq);
+SAME_LAYOUT(1, bss, json_sessions);
+SAME_LAYOUT(1, bss, sessions);
+SAME_LAYOUT(2, rodata, abi_version);
+SAME_LAYOUT(2, rodata, wakeup_bytes);
+SAME_LAYOUT(2, rodata, check_bytes);
+SAME_LAYOUT(2, rodata, exit_has_group_dead);
+SAME_LAYOUT(2, bss, audit_kinds);
+SAME_LAYOUT(2, bss, audit_failures);
+SAME_LAYOUT(2, bss, audit_id_flags);
+SAME_LAYOUT(2, bss, audit_cgroup_includes);
+SAME_LAYOUT(2, bss, audit_seq);
+SAME_LAYOUT(2, bss, json_sessions);
+SAME_LAYOUT(2, bss, sessions);
+_Static_assert(sizeof(struct filemond_bpf__rodata) == sizeof(struct filemond_k1_bpf__rodata) &&
+		       sizeof(struct filemond_bpf__rodata) == sizeof(struct filemond_k2_bpf__rodata) &&
+		       sizeof(struct filemond_bpf__bss) == sizeof(struct filemond_k1_bpf__bss) &&
+		       sizeof(struct filemond_bpf__bss) == sizeof(struct filemond_k2_bpf__bss),
+	       "the levels' variables differ");
+
+static struct filemond_bpf *open_level(int level)
+{
+	struct filemond_bpf *obj = calloc(1, sizeof(*obj));
+	int err;
+
+	if (!obj)
+		return NULL;
+	err = filemond_bpf__create_skeleton(obj);
+	if (!err && level == 2)
+		obj->skeleton->data = (void *)filemond_k2_bpf__elf_bytes(&obj->skeleton->data_sz);
+	else if (!err && level == 1)
+		obj->skeleton->data = (void *)filemond_k1_bpf__elf_bytes(&obj->skeleton->data_sz);
+	if (!err)
+		err = bpf_object__open_skeleton(obj->skeleton, NULL);
+	if (err) {
+		filemond_bpf__destroy(obj);
+		errno = -err;
+		return NULL;
+	}
+	return obj;
+}
+
 static void explain_load_error(int err)
 {
-	if (err == EPERM || err == EACCES)
+	/* the verifier's refusals are EACCES too: only without the privilege is it the privilege */
+	if ((err == EPERM || err == EACCES) && geteuid() != 0)
 		fm_error("cannot load BPF programs: %s (need root or CAP_BPF)", strerror(err));
 	else
-		fm_error("cannot load BPF programs: %s (run with -v for the verifier log)", strerror(err));
+		fm_error("cannot load BPF programs: %s (%s)", strerror(err),
+			 verbose_libbpf ? "the verifier log is above" : "run with -v for the verifier log");
+}
+
+/* FILEMOND_BPF_LEVEL: the level --bpf-level would force, for test and
+ * bench runs of whole suites (only whoever starts filemond sets it). */
+static int level_from_env(void)
+{
+	const char *v = getenv("FILEMOND_BPF_LEVEL");
+	long l = v ? strtol(v, NULL, 10) : 0;
+
+	return l >= 1 && l <= FEATURES_LEVEL_MAX ? (int)l : 0;
 }
 
 static void tracer_reset(struct tracer *t)
@@ -169,10 +274,21 @@ int tracer_load(struct tracer *t, const struct tracer_opts *o)
 	}
 	verbose_libbpf = o->verbose;
 	libbpf_set_print(libbpf_print);
-	t->skel = filemond_bpf__open();
+	if (features_probe(&t->features, o->level ? o->level : level_from_env()))
+		return -1;
+	if (o->verbose)
+		fm_error("kernel %s: BPF level %s; exit test %s", t->features.release,
+			features_level_text(t->features.level),
+			t->features.exit_group_dead ? "group_dead" : "signal->live (before 6.16)");
+	t->skel = open_level(t->features.level);
 	if (!t->skel) {
 		fm_error("cannot open BPF object: %s", strerror(errno));
 		return -1;
+	}
+	if (t->skel->rodata->abi_version != FM_ABI_VERSION) {
+		fm_error("the BPF object speaks record ABI %u, this filemond %u: rebuild it whole ('make clean all')",
+			 t->skel->rodata->abi_version, FM_ABI_VERSION);
+		goto fail;
 	}
 	if (ncpu <= 0 || bpf_map__set_max_entries(t->skel->maps.events, (unsigned int)o->ring_size) ||
 	    bpf_map__set_max_entries(t->skel->maps.tracees, o->max_procs) ||
@@ -184,6 +300,11 @@ int tracer_load(struct tracer *t, const struct tracer_opts *o)
 	 * most) is waiting; each CPU looks at the ring after queueing its
 	 * share of an eighth of that, so the mark is never passed by more. */
 	t->skel->rodata->wakeup_bytes = o->ring_size / 8 < (256 << 10) ? o->ring_size / 8 : (256 << 10);
+	t->skel->rodata->exit_has_group_dead = t->features.exit_group_dead;
+	t->skel->rodata->audit_mode = t->audit = o->audit;
+	t->skel->bss->audit_failures = o->audit_failures;
+	t->skel->bss->audit_kinds = o->audit_kinds;
+	t->skel->rodata->audit_self = (uint32_t)getpid();
 	online = sysconf(_SC_NPROCESSORS_ONLN);
 	t->skel->rodata->check_bytes = t->skel->rodata->wakeup_bytes / 8 / (unsigned long)(online > 0 ? online : 1);
 	if (resolve_tracepoints(t, t->tp_ids))
@@ -192,10 +313,81 @@ int tracer_load(struct tracer *t, const struct tracer_opts *o)
 		explain_load_error(errno);
 		goto fail;
 	}
+	if (o->audit && (tracer_set_audit_filter(t, o->audit_kinds, o->audit_failures, o->audit_id_rules,
+						 o->n_audit_id_rules) ||
+			 tracer_set_audit_cgroups(t, o->audit_cgroup_fds, o->audit_cgroup_include, o->n_audit_cgroups)))
+		goto fail;
 	return 0;
 fail:
 	tracer_close(t);
 	return -1;
+}
+
+int tracer_set_audit_cgroups(struct tracer *t, const int *fds, const bool *include, size_t n)
+{
+	struct bpf_map *m = t->skel->maps.audit_cgroups;
+	uint32_t ex = 0, in = 0;
+
+	t->skel->bss->audit_cgroup_excludes = t->skel->bss->audit_cgroup_includes = 0;
+	for (uint32_t i = 0; i < FM_AUDIT_CGROUP_RULES_MAX; i++) {
+		__u32 fd = i < n ? (__u32)fds[i] : 0;
+
+		if (i >= n) {
+			bpf_map__delete_elem(m, &i, sizeof(i), 0);
+		} else if (bpf_map__update_elem(m, &i, sizeof(i), &fd, sizeof(fd), BPF_ANY)) {
+			fm_error("cannot set the audit's cgroup rules: %s", strerror(errno));
+			return -1;
+		} else {
+			*(include[i] ? &in : &ex) |= 1U << i;
+		}
+	}
+	t->skel->bss->audit_cgroup_excludes = ex;
+	t->skel->bss->audit_cgroup_includes = in;
+	return 0;
+}
+
+/* What kinds of rule the map will hold (FM_ID_*). */
+static uint32_t id_flags(const struct fm_audit_id_rule *r, size_t n)
+{
+	uint32_t f = 0;
+
+	for (size_t i = 0; i < n; i++)
+		f |= r[i].field == FM_INCLUDE_UID ? FM_ID_INCLUDES_UID
+		     : r[i].field == FM_INCLUDE_AUID ? FM_ID_INCLUDES_AUID : FM_ID_EXCLUDES;
+	return f;
+}
+
+/*
+ * The audit's kernel-side filters, at load and at a reload.  The new id
+ * rules go in, then the flags that say which kinds are there, then the
+ * old rules go: a rule in both the old and the new set holds throughout.
+ */
+int tracer_set_audit_filter(struct tracer *t, uint32_t kinds, bool failures,
+			    const struct fm_audit_id_rule *rules, size_t n)
+{
+	struct bpf_map *m = t->skel->maps.audit_id_rules;
+	struct fm_audit_id_rule key, next;
+	const __u8 yes = 1;
+	bool more;
+
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map__update_elem(m, &rules[i], sizeof(rules[i]), &yes, sizeof(yes), BPF_ANY)) {
+			fm_error("cannot set the audit's rules on uid and auid: %s", strerror(errno));
+			return -1;
+		}
+	t->skel->bss->audit_id_flags = id_flags(rules, n);
+	for (more = bpf_map__get_next_key(m, NULL, &key, sizeof(key)) == 0; more; key = next) {
+		bool keep = false;
+
+		more = bpf_map__get_next_key(m, &key, &next, sizeof(next)) == 0;
+		for (size_t i = 0; i < n && !keep; i++)
+			keep = rules[i].field == key.field && rules[i].id == key.id;
+		if (!keep)
+			bpf_map__delete_elem(m, &key, sizeof(key), 0);
+	}
+	t->skel->bss->audit_kinds = kinds;
+	t->skel->bss->audit_failures = failures;
+	return 0;
 }
 
 int tracer_open(struct tracer *t, const struct tracer_opts *o)
@@ -400,4 +592,24 @@ unsigned long long tracer_lost(const struct tracer *t)
 			total += vals[c];
 	}
 	return total;
+}
+
+int tracer_ring_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.events);
+}
+
+const struct bpf_map *tracer_tracees(const struct tracer *t)
+{
+	return t->skel->maps.tracees;
+}
+
+uint32_t *tracer_json_sessions(const struct tracer *t)
+{
+	return &t->skel->bss->json_sessions;
+}
+
+struct fm_session *tracer_sessions(const struct tracer *t)
+{
+	return t->skel->bss->sessions;
 }

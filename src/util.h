@@ -5,9 +5,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* One-line diagnostics on stderr, prefixed "filemond: ". */
+/* One-line diagnostics on stderr, prefixed "filemond: ", or under
+ * journald with their priority ("<3>" error, "<4>" warning, "<6>" info). */
 void fm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Where cgroup v2 is mounted (from /proc/self/mounts), or "". */
+void cgroup2_root(char *root, size_t size);
 
 /* Capabilities (include/uapi/linux/capability.h). */
 enum { CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39 };

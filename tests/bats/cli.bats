@@ -28,6 +28,10 @@ setup() {
 	assert_equal "$status" 64
 	run "$FILEMOND" --bogus -- true
 	assert_equal "$status" 64
+	# a pid takes no size suffix: 1k is no process id (not pid 1024)
+	run "$FILEMOND" --pid 1k
+	assert_equal "$status" 64
+	assert_output "filemond: --pid needs a process id: '1k'"
 }
 
 @test "unwritable log: one line, status 125, command not run" {

@@ -58,6 +58,26 @@ bmake_build_with_sections() {
 	assert_equal "$(stat -c %Y.%y a.o)" "$a_before"
 }
 
+@test "bmake meta mode: a target made through O_TMPFILE and linkat is up to date, not missing" {
+	# the workload needs O_TMPFILE where the tree is (overlayfs has it from 6.6)
+	if ! "$FMTEST" "tmpfile:$P" 2>/dev/null; then
+		[ -n "${FILEMOND_GUEST:-}" ] || fail "fmtest tmpfile: fails without filemond"
+		skip "O_TMPFILE does not work on $(stat -f -c %T "$P") here, even untraced"
+	fi
+	printf '%s\n' '.MAKE.MODE = meta verbose curdirOk=yes' 'all: t.out' 't.out: a.c' \
+		"\trm -f \${.TARGET}; $FMTEST tmpfile:\${.CURDIR} tmpfileproc:\${.CURDIR}:t.out" | sed 's/\\t/\t/' >Makefile
+	bmake >/dev/null
+	(cd "$(sed -n 's/^CWD //p' t.out.meta)" && "$FILEMOND" -o "$P/section" -- sh -c "$(sed -n 's/^CMD //p' t.out.meta)")
+	assert_wellformed "$P/section"
+	{ echo '-- filemon acquired metadata --'; cat "$P/section"; } >>t.out.meta
+	run bmake -dM
+	assert_success
+	refute_output --partial "missing"
+	refute_output --partial "Building"
+	refute_output --partial "malformed"
+	grep -qE "^W [0-9]+ $P/t.out\$" "$P/section" || fail "no W of the linked name: $(cat "$P/section")"
+}
+
 @test "meta2deps.py and meta2deps.sh parse the sections and find the dependencies" {
 	bmake_build_with_sections
 	run python3 "$MK/meta2deps.py" -m amd64 -S "$P/" -O /nonexistent-objroot/ a.o.meta

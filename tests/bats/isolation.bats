@@ -200,11 +200,12 @@ status_probe() {
 # check_status LIMIT_MS WHEN: one probe; a problem if it failed or took longer.
 check_status() {
 	local rc ms
-	read -r rc ms < <(status_probe $((($1 + 999) / 1000 + 3)))
+	local limit=$(($1 * TIME_SCALE))
+	read -r rc ms < <(status_probe $(((limit + 999) / 1000 + 3)))
 	if [ "$rc" -ne 0 ]; then
 		problem "$2: root's --status failed (rc $rc) after $ms ms"
-	elif [ "$ms" -gt "$1" ]; then
-		problem "$2: root's --status took $ms ms (limit $1)"
+	elif [ "$ms" -gt "$limit" ]; then
+		problem "$2: root's --status took $ms ms (limit $limit)"
 	fi
 	echo "# status $2: rc $rc, $ms ms" >&3
 }
@@ -575,7 +576,7 @@ check_blocked() {
 	read -r _ errs _ procs _ <"$W/tree" || problem "the tree client failed: $output"
 	[ "${errs:-x}" = 0 ] || problem "SET_PID tree answered errno(s) $errs"
 	[ "${procs:--1}" -ge 3000 ] || problem "the session holds ${procs:-?} processes, not the tree's 3001"
-	awk '$1 != 0 { print "status failed, rc " $1; bad = 1 } $2 > 2000 { print "status waited " $2 " ms"; bad = 1 } END { exit bad }' "$W/lat" >"$W/lat.bad" ||
+	awk -v lim=$((2000 * TIME_SCALE)) '$1 != 0 { print "status failed, rc " $1; bad = 1 } $2 > lim { print "status waited " $2 " ms"; bad = 1 } END { exit bad }' "$W/lat" >"$W/lat.bad" ||
 		problem "root's --status while the trees were attached: $(sort -u "$W/lat.bad" | tr '\n' ';')"
 	touch "$W/release"
 	wait_exit "$tree" 30 "the tree"
@@ -584,16 +585,20 @@ check_blocked() {
 }
 
 @test "F19: garbage from 100 connections is warned about at a bounded rate" {
-	local n0 n1 einval
+	local n0 n1 einval t0 secs
 	start_daemon f19
 	n0=$(wc -l <"$DERR")
+	t0=$SECONDS
 	einval=$(for i in $(seq 100); do "${AS_U1[@]}" "$UFMCLIENT" "$SOCK" garbage; done | grep -c '^garbage EINVAL$' || true)
 	"$FILEMOND" --status --socket "$SOCK" >/dev/null
 	sleep 0.3
 	n1=$(wc -l <"$DERR")
-	echo "# $einval EINVAL replies; $((n1 - n0)) daemon stderr lines" >&3
+	secs=$((SECONDS - t0 + 1))
+	echo "# $einval EINVAL replies; $((n1 - n0)) daemon stderr lines in about $secs s" >&3
 	[ "$einval" -eq 100 ] || problem "$einval of 100 garbage requests got EINVAL"
-	[ $((n1 - n0)) -le 20 ] || problem "the daemon wrote $((n1 - n0)) stderr lines for 100 garbage connections"
+	# one warning a second at most (on a slow machine the 100 take longer)
+	[ $((n1 - n0)) -le $((secs + 1)) ] ||
+		problem "the daemon wrote $((n1 - n0)) stderr lines for 100 garbage connections in about $secs s"
 	daemon_ok
 	no_problems
 }
@@ -624,7 +629,7 @@ import array, errno, fcntl, os, select, socket, struct, sys, termios, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fmproto import (SET_FD, SET_PID, CLOSE, STATUS, PID_TREE, REPLY, NOTE_EMPTY as EMPTY,  # noqa: E402
-                     request as req, connect, recv_exact, recv_reply, call)
+                     REP, request as req, connect, recv_exact, recv_reply, parse_reply, call)
 
 
 def out(path, text):
@@ -837,9 +842,9 @@ def cmd_nbpipe(sock, fmtest, burstdir, count, outp):
                 state = 'done'
                 break
             buf += c
-            while len(buf) >= 32:
-                magic, typ, op, e, value, ln, _ = struct.unpack('<IIIiQII', buf[:32])
-                buf = buf[32 + ln:]
+            while len(buf) >= REP.size:
+                magic, typ, op, e, value, ln = parse_reply(buf)
+                buf = buf[REP.size + ln:]
                 if typ == EMPTY and state == 'wait-empty':
                     s.sendall(req(CLOSE))
                     state = 'wait-close'

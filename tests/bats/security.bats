@@ -95,8 +95,8 @@ teardown_file() {
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	# the daemons' filemond-linger children (their command lines name
-	# $PUB) hold the released tracepoints for 5 s and then exit
+	# every process whose command line names $PUB (the daemons of the
+	# tests, their clients) is gone before $PUB is removed
 	for _ in $(seq 200); do
 		grep -qlF "$PUB" /proc/[0-9]*/cmdline 2>/dev/null || break
 		sleep 0.05
@@ -339,7 +339,7 @@ EOF
 }
 
 @test "F2: a child cannot use the setuid-root program its parent exec'd after connecting" {
-	start_victim "$SECRET"
+	start_victim "$SECRET" $((120 * TIME_SCALE)) # alive through both clients, even in a slow guest
 	# control: the parent execs an ordinary program
 	run as_user "$U1" "$PY" "$BIN/secclient.py" forkexec "$SOCK" "$UDIR/plain.log" "$VICTIM" \
 		"$BIN/fmtest-static" sleep:2500
@@ -626,7 +626,7 @@ start_daemon_at() {
 }
 
 @test "F13: the socket is 0666; --socket naming a regular file is refused and the file kept" {
-	local dir=$PUB/f13 # under $PUB: teardown_file waits for these daemons' lingerers
+	local dir=$PUB/f13 # under $PUB: teardown_file waits for these daemons
 	mkdir "$dir"
 	run stat -c %A "$SOCK"
 	assert_output srw-rw-rw-

@@ -39,7 +39,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fmproto import MAGIC, PID_TREE, REPLY, NOTE_EMPTY, NOTE_ENDED, REQ, REP, request  # noqa: E402
+from fmproto import MAGIC, VERSION, PID_TREE, LOG_JSON, REPLY, NOTE_EMPTY, NOTE_ENDED, REQ, REP, request, parse_request, parse_reply  # noqa: E402
 from fmproto import SET_FD as OP_SET_FD, SET_PID as OP_SET_PID, CLOSE as OP_CLOSE, STATUS as OP_STATUS  # noqa: E402
 
 # replies after which the daemon may close the connection: a limit was hit
@@ -49,8 +49,13 @@ MAX_PROBLEMS = 10  # then the run stops (it stays bounded when the daemon is stu
 
 
 def frame_valid(b):
-    magic, op, _, flags = REQ.unpack(b)
-    return magic == MAGIC and OP_SET_FD <= op <= OP_STATUS and flags & ~PID_TREE == 0, op
+    """(valid, op, the errno a bad one gets): EPROTONOSUPPORT for another
+    protocol version, EINVAL for anything else malformed."""
+    magic, op, _, flags = parse_request(b)
+    if magic == MAGIC and struct.unpack_from("<H", b, 6)[0] != VERSION:
+        return False, op, errno.EPROTONOSUPPORT
+    allowed = LOG_JSON if op == OP_SET_FD else PID_TREE
+    return magic == MAGIC and OP_SET_FD <= op <= OP_STATUS and flags & ~allowed == 0, op, errno.EINVAL
 
 
 class Closed(Exception):
@@ -84,7 +89,7 @@ class Replies:
     def next(self, deadline):
         """(magic, type, op, err, value, text); Closed at EOF, TimeoutError."""
         self._fill(REP.size, deadline)
-        magic, typ, op, err, value, length, _ = REP.unpack(self.buf[: REP.size])
+        magic, typ, op, err, value, length = parse_reply(self.buf[: REP.size])
         if magic != MAGIC or length > 1 << 24:
             raise ValueError("reply header magic %#x len %d" % (magic, length))
         self._fill(REP.size + length, deadline)
@@ -157,19 +162,22 @@ class Fuzzer:
     def valid(self):
         r = self.rng
         op = r.choice([OP_SET_FD, OP_SET_FD, OP_SET_PID, OP_SET_PID, OP_SET_PID, OP_STATUS, OP_CLOSE])
-        return request(op, self.pid() if op == OP_SET_PID else r.choice([0, 0, self.pid()]), r.choice([0, 0, PID_TREE]))
+        flag = LOG_JSON if op == OP_SET_FD else PID_TREE
+        return request(op, self.pid() if op == OP_SET_PID else r.choice([0, 0, self.pid()]), r.choice([0, 0, flag]))
 
     def frame(self):
         """One frame's bytes, valid or mutated."""
         r = self.rng
-        kind = r.choice(["valid"] * 6 + ["magic", "op", "flags", "bitflip", "truncated", "trailing", "noise"])
+        kind = r.choice(["valid"] * 6 + ["magic", "op", "version", "flags", "bitflip", "truncated", "trailing", "noise"])
         b = self.valid()
         if kind == "magic":
             b = struct.pack("<I", r.choice([0, MAGIC ^ (1 << r.randrange(32)), r.getrandbits(32)])) + b[4:]
         elif kind == "op":
-            b = b[:4] + struct.pack("<I", r.choice([0, 5, 0xFFFFFFFF, r.getrandbits(32)])) + b[8:]
+            b = b[:4] + struct.pack("<H", r.choice([0, 5, 0xFFFF, r.getrandbits(16)])) + b[6:]
+        elif kind == "version":
+            b = b[:6] + struct.pack("<H", r.choice([0, 1, VERSION + 1, r.getrandbits(16)])) + b[8:]
         elif kind == "flags":
-            b = b[:12] + struct.pack("<I", r.choice([2, 3, 0x80000000, r.getrandbits(32) | 2]))
+            b = b[:12] + struct.pack("<I", r.choice([1, 2, 3, 0x80000000, r.getrandbits(32) | 4]))
         elif kind == "bitflip":
             b = bytearray(b)
             for _ in range(r.randint(1, 3)):
@@ -276,8 +284,8 @@ class Fuzzer:
         perhaps after a reply saying a limit was hit."""
         expect, closes = [], halfclosed
         for off in range(0, len(sent) - len(sent) % 16, 16):
-            ok, op = frame_valid(sent[off : off + 16])
-            expect.append((op, ok))
+            ok, op, bad_err = frame_valid(sent[off : off + 16])
+            expect.append((op, ok, bad_err))
             if not ok or op == OP_CLOSE:
                 closes = True
                 break
@@ -311,12 +319,12 @@ class Fuzzer:
                 if got == 0 and op == 0 and err in (errno.ENFILE, errno.EMFILE):
                     closes = True  # refused at accept: over a connection limit
                     break
-                want_op, ok = expect[got]
+                want_op, ok, bad_err = expect[got]
                 got += 1
                 if op != want_op:
                     self.problem(n, "reply %d answers op %d, the request was op %d" % (got, op, want_op))
-                if not ok and err != errno.EINVAL:
-                    self.problem(n, "malformed request answered with err %d, not EINVAL" % err)
+                if not ok and err != bad_err:
+                    self.problem(n, "malformed request answered with err %d, not %d" % (err, bad_err))
                 if not 0 <= err < 4096:
                     self.problem(n, "reply err %d is no errno" % err)
                 if ok and want_op == OP_STATUS and err == 0 and not text.startswith(b"sessions "):

@@ -137,7 +137,9 @@ static int oracle_valid(const struct fm_request *r)
 {
 	return r->magic == FM_PROTO_MAGIC &&
 	       (r->op == FM_OP_SET_FD || r->op == FM_OP_SET_PID || r->op == FM_OP_CLOSE || r->op == FM_OP_STATUS) &&
-	       (r->flags | FM_PID_TREE) == FM_PID_TREE;
+	       /* SET_FD's one flag is FM_LOG_JSON; the others' is FM_PID_TREE */
+	       (r->flags | (r->op == FM_OP_SET_FD ? FM_LOG_JSON : FM_PID_TREE)) ==
+		       (r->op == FM_OP_SET_FD ? FM_LOG_JSON : FM_PID_TREE);
 }
 
 struct reader {
@@ -256,15 +258,24 @@ static void fuzz_replies(const struct plan *p)
 
 			if (text)
 				FAIL("text left set after error %d", err);
-			if (rest < sizeof(h)) {
+			/* the first 8 bytes (magic, type, version) come first, alone */
+			memset(&h, 0, sizeof(h));
+			memcpy(&h, p->stream + off, rest < sizeof(h) ? rest : sizeof(h));
+			if (rest < 8) {
 				if (err != -EPIPE)
 					FAIL("%zu bytes left: error %d, not -EPIPE", rest, err);
-				break;
-			}
-			memcpy(&h, p->stream + off, sizeof(h));
-			if (h.magic != FM_PROTO_MAGIC || h.len > (1u << 24)) {
+			} else if (h.magic != FM_PROTO_MAGIC) {
 				if (err != -EPROTO)
-					FAIL("bad header (magic %#x, len %u): error %d, not -EPROTO", h.magic, h.len, err);
+					FAIL("bad magic %#x: error %d, not -EPROTO", h.magic, err);
+			} else if (h.version != FM_PROTO_VERSION) {
+				if (err != -EPROTONOSUPPORT)
+					FAIL("version %u: error %d, not -EPROTONOSUPPORT", h.version, err);
+			} else if (rest < sizeof(h)) {
+				if (err != -EPIPE)
+					FAIL("%zu bytes left: error %d, not -EPIPE", rest, err);
+			} else if (h.len > (1u << 24)) {
+				if (err != -EPROTO)
+					FAIL("text length %u: error %d, not -EPROTO", h.len, err);
 			} else if (rest - sizeof(h) >= h.len || err != -EPIPE) {
 				FAIL("header ok, %u of %zu text bytes there: error %d", h.len, rest - sizeof(h), err);
 			}
@@ -272,7 +283,8 @@ static void fuzz_replies(const struct plan *p)
 		}
 		if (rest < sizeof(rep) || memcmp(&rep, p->stream + off, sizeof(rep)) != 0)
 			FAIL("reply at stream offset %zu is not the bytes sent", off);
-		if (rep.magic != FM_PROTO_MAGIC || rep.len > (1u << 24) || rest - sizeof(rep) < rep.len)
+		if (rep.magic != FM_PROTO_MAGIC || rep.version != FM_PROTO_VERSION || rep.len > (1u << 24) ||
+		    rest - sizeof(rep) < rep.len)
 			FAIL("reply accepted: magic %#x, len %u, %zu bytes there", rep.magic, rep.len, rest - sizeof(rep));
 		if (rep.len == 0 && text)
 			FAIL("text set for the empty reply at offset %zu", off);

@@ -4,9 +4,9 @@
  *
  * The input is one ring record as the BPF side lays it out: a struct
  * fm_event header (include/filemond.h) and its data[] segments.  It gets
- * the header checks the consumer's ring callback makes before decoding
- * (src/consumer.c, handle_event), then record_paths_decode(); a record
- * that decodes is written with record_write() into a filemon_log whose
+ * the header check the consumer's ring callback makes before decoding
+ * (record_header_valid, src/record.c), then record_paths_decode(); a record
+ * that decodes is rendered with fmout_render() into a filemon_log whose
  * output is kept in memory, and every line written must be one
  * well-formed filemon record:
  *
@@ -18,8 +18,9 @@
  *
  * Any violation prints the line and aborts.
  *
- * src/ API used: record_paths_decode(), record_write(), struct
- * record_paths (consumer.h); struct filemon_log (filemon_log.h) -- only
+ * src/ API used: record_header_valid(), record_paths_decode(), struct
+ * record_paths (record.h); fmout_render() (output_filemon.h); struct
+ * filemon_log (filemon_log.h) -- only
  * in mem_log_open()/mem_log_take() below.
  */
 #include <stdint.h>
@@ -27,9 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "consumer.h"
 #include "filemon_log.h"
 #include "filemond.h"
+#include "output_filemon.h"
+#include "record.h"
 
 /*
  * The one place that knows where a filemon_log writes.  Today it writes
@@ -140,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *out;
 	size_t out_len;
 
-	/* As handle_event() does before decoding: header whole, kind known. */
+	/* As the consumer does before decoding: header whole, kind known. */
 	if (size < FM_EVENT_HDR_SIZE)
 		return 0;
 	/* A copy of exactly size bytes: reads past the record are caught. */
@@ -148,13 +150,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ev)
 		abort();
 	memcpy(ev, data, size);
-	if (ev->session >= FM_MAX_SESSIONS || ev->kind == 0 || ev->kind >= FM_NKINDS ||
-	    record_paths_decode(&rp, ev, size) != 0) {
+	if (ev->session >= FM_MAX_SESSIONS || !record_header_valid(ev, size) || record_paths_decode(&rp, ev, size) != 0) {
 		free(ev);
 		return 0;
 	}
 	mem_log_open(&log);
-	record_write(&log, ev, &rp);
+	fmout_render(&log, ev, &rp);
 	mem_log_take(&log, &out, &out_len);
 	check_output(out, out_len, ev->pid);
 	free(out);

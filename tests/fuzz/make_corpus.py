@@ -20,12 +20,15 @@ SET_FD, SET_PID, CLOSE, STATUS = 1, 2, 3, 4
 REPLY, NOTE_EMPTY = 1, 2
 
 
-def req(op, pid=0, flags=0, magic=MAGIC):
-    return struct.pack("<IIiI", magic, op, pid, flags)
+VERSION = 2
 
 
-def rep(typ, op, err=0, value=0, text=b""):
-    return struct.pack("<IIIiQII", MAGIC, typ, op, err, value, len(text), 0) + text
+def req(op, pid=0, flags=0, magic=MAGIC, version=VERSION):
+    return struct.pack("<IHHiI", magic, op, version, pid, flags)
+
+
+def rep(typ, op, err=0, value=0, text=b"", version=VERSION):
+    return struct.pack("<IHHIiII5Q", MAGIC, typ, version, op, err, len(text), 0, value, 0, 0, 0, 0) + text
 
 
 def plan(stream, sizes=(), fd_chunks=0, fd_counts=0):
@@ -39,6 +42,8 @@ PROTOCOL = {
     "set-fd-pid-close": plan(req(SET_FD) + req(SET_PID, 1234, 1) + req(CLOSE), fd_chunks=1),
     # the same split 4/8/16 bytes, 3 fds riding on the second chunk
     "split-fds-on-second": plan(req(SET_FD) + req(SET_PID, 1, 0) + req(CLOSE), (4, 8, 16), 0x02, 0x04),
+    # SET_FD with its one flag (--format json), and with SET_PID's (invalid there)
+    "set-fd-json-flags": plan(req(SET_FD, 0, 2) + req(SET_FD, 0, 1) + req(SET_PID, 1, 2), fd_chunks=1),
     # one byte at a time
     "bytewise-status": plan(req(STATUS) + req(STATUS), (1,)),
     # five fds in one message (the receiver has room for four)

@@ -10,16 +10,33 @@ import time
 
 MAGIC = 0x464D4F4E  # "FMON"
 SET_FD, SET_PID, CLOSE, STATUS = 1, 2, 3, 4  # enum fm_op
-PID_TREE = 1
+PID_TREE = 1  # SET_PID
+LOG_JSON = 2  # SET_FD
 REPLY, NOTE_EMPTY, NOTE_ENDED = 1, 2, 3  # enum fm_reply_type
-REQ = struct.Struct('<IIiI')  # struct fm_request: magic op pid flags
-REP = struct.Struct('<IIIiQII')  # struct fm_reply: magic type op err value len aux
-assert REQ.size == 16 and REP.size == 32
+VERSION = 2  # FM_PROTO_VERSION
+REQ = struct.Struct('<IHHiI')  # struct fm_request: magic op version pid flags
+# struct fm_reply: magic type version op err len reserved, then the result:
+# lost malformed unresolved untraced iouring
+REP = struct.Struct('<IHHIiII5Q')
+assert REQ.size == 16 and REP.size == 64
 
 
-def request(op, pid=0, flags=0, magic=MAGIC):
+def request(op, pid=0, flags=0, magic=MAGIC, version=VERSION):
     """The bytes of one request (any field may be out of range: fuzzing)."""
-    return REQ.pack(magic & 0xFFFFFFFF, op & 0xFFFFFFFF, pid, flags & 0xFFFFFFFF)
+    return REQ.pack(magic & 0xFFFFFFFF, op & 0xFFFF, version & 0xFFFF, pid, flags & 0xFFFFFFFF)
+
+
+def parse_request(b):
+    """(magic, op, pid, flags) of request bytes."""
+    magic, op, _, pid, flags = REQ.unpack(b)
+    return magic, op, pid, flags
+
+
+def parse_reply(b):
+    """(magic, type, op, err, value, len) of a reply header; value is the
+    events lost (lost + malformed) of a CLOSE reply or ENDED note."""
+    magic, typ, _, op, err, ln, _, lost, malformed, _, _, _ = REP.unpack(b[: REP.size])
+    return magic, typ, op, err, lost + malformed, ln
 
 
 def connect(path, timeout=10):
@@ -52,7 +69,7 @@ def recv_exact(s, n):
 
 def recv_reply(s):
     """(type, op, err, value, text) of the next reply or note."""
-    magic, typ, op, err, value, ln, _ = REP.unpack(recv_exact(s, REP.size))
+    magic, typ, op, err, value, ln = parse_reply(recv_exact(s, REP.size))
     if magic != MAGIC:
         raise ValueError('bad reply magic')
     text = recv_exact(s, ln) if ln else b''

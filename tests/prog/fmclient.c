@@ -48,7 +48,7 @@ static int call(uint32_t op, pid_t pid, uint32_t flags, int fd, uint64_t *value)
 	int e = -proto_call(sock, op, pid, flags, fd, NULL, &r);
 
 	if (value)
-		*value = r.value;
+		*value = r.result.lost + r.result.malformed;
 	return e;
 }
 

@@ -32,6 +32,11 @@
  *   reuse:OP                 a child runs OP; then a second child is forked until
  *                            it gets the first one's pid back (ns_last_pid)
  *   iouring                  submit one io_uring NOP
+ *   tmpfile:D                an O_TMPFILE file in D, reopened through /proc/self/fd and
+ *                            closed unnamed (no truth: no file)
+ *   tmpfile:D:N              ...then named D/N by linkat(fd, "", AT_EMPTY_PATH): W of D/N
+ *   tmpfileproc:D:N          ...named by linkat("/proc/self/fd/FD", AT_SYMLINK_FOLLOW): W of D/N
+ *   linkfd:A:B               open A, then linkat(fd, "", AT_EMPTY_PATH) to B: R of A, L of A to B
  *   sleep:MS                 wait MS milliseconds (no truth)
  *   waitfor:P                wait until P exists, polling every 10 ms, at most 60 s (no truth)
  *   nodump                   prctl(PR_SET_DUMPABLE, 0): no longer ptrace-able by its own user
@@ -317,6 +322,31 @@ static void io_uring_nop(void)
 
 #define IS(prefix) (strncmp(op, prefix ":", sizeof(prefix)) == 0 ? (arg = op + sizeof(prefix)) : NULL)
 
+/* An O_TMPFILE file in D, named D/N if N is given: by AT_EMPTY_PATH, or
+ * (by_proc) through its /proc/self/fd link. */
+static void tmpfile_op(const char *arg, int by_proc)
+{
+	char fb[8192], dir[4096], path[8192], proc[64];
+	char *f[4] = { NULL };
+	int fd, again;
+
+	fields(arg, fb, sizeof(fb), f);
+	if (!realpath(f[0], dir) || (fd = open(dir, O_TMPFILE | O_WRONLY, 0644)) < 0)
+		die("O_TMPFILE in", f[0]);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (write(fd, "x\n", 2) != 2 || (again = open(proc, O_RDONLY)) < 0)
+		die("write and reopen", f[0]);
+	close(again);
+	if (f[1]) {
+		snprintf(path, sizeof(path), "%s/%s", dir, f[1]);
+		if (by_proc ? linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW)
+			    : linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH))
+			die("linkat", path);
+		truth("W %d %s", getpid(), path);
+	}
+	close(fd);
+}
+
 static void run_op(const char *op)
 {
 	const char *arg = NULL;
@@ -447,6 +477,15 @@ static void run_op(const char *op)
 		open_by_handle(arg);
 	} else if (IS("reuse")) {
 		reuse_pid(arg);
+	} else if (IS("linkfd")) {
+		fields(arg, fb, sizeof(fb), f);
+		if ((dfd = open(f[0], O_RDONLY)) < 0 || linkat(dfd, "", AT_FDCWD, f[1], AT_EMPTY_PATH))
+			die("linkat", arg);
+		close(dfd);
+		truth("R %d %s", getpid(), abs_path(f[0], b1, sizeof(b1)));
+		truth("L %d '%s' '%s'", getpid(), abs_path(f[0], b1, sizeof(b1)), abs_path(f[1], b2, sizeof(b2)));
+	} else if (IS("tmpfile") || IS("tmpfileproc")) {
+		tmpfile_op(arg, op[7] == 'p');
 	} else if (strcmp(op, "iouring") == 0) {
 		io_uring_nop();
 	} else if (IS("sleep")) {

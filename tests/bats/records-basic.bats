@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# Records of issue 2 (F E X R W), checked against fmtest's own record of
-# what it did.
+# The records every log has: F E X for the process tree, R W for opens of
+# every kind; checked against fmtest's own record of what it did.
 
 setup() {
 	load helpers

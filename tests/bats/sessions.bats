@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# Sessions through the daemon (issue 4): one connection is one session, the
-# /dev/filemon semantics of FreeBSD's p_filemon model.
+# Sessions through the daemon: one connection is one session, the
+# /dev/filemon semantics of FreeBSD's p_filemon model (SET_FD, SET_PID,
+# EBUSY, re-attach, close), limits, --status, --pid trees, SIGTERM.
 
 bats_require_minimum_version 1.5.0
 
@@ -114,6 +115,44 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	grep -qxF "X $target 0 15" "$D/a.log"
 }
 
+@test "--pid: a descendant in another session is named '# untraced', counted, and the status is 123" {
+	echo data >"$D/f"
+	bash -c '"$0" waitfor:'"$D/go"' open:'"$D/f"' & echo $! >'"$D/child"'; wait' "$FMTEST" &
+	parent=$!
+	for _ in $(seq 100); do [ -s "$D/child" ] && break; sleep 0.05; done
+	child=$(cat "$D/child")
+	fmd -o "$D/a.log" --pid "$child" &
+	a=$!
+	for _ in $(seq 100); do grep -q '^# complete' "$D/a.log" 2>/dev/null && break; sleep 0.05; done
+	fmd -o "$D/b.log" --pid "$parent" 2>"$D/b.err" &
+	b=$!
+	for _ in $(seq 100); do grep -q '^# complete' "$D/b.log" 2>/dev/null && break; sleep 0.05; done
+	touch "$D/go"
+	st=0
+	wait "$b" || st=$?
+	wait "$a"
+	assert_equal "$st" 123
+	grep -qxF "# untraced $child: traced by another session" "$D/b.log" || fail "b: $(cat "$D/b.log")"
+	grep -qxF "R $child $D/f" "$D/a.log" || fail "a: $(cat "$D/a.log")"
+	run grep -c "^R $child " "$D/b.log"
+	assert_output 0
+	grep -qF "1 processes untraced: the log is incomplete" "$D/b.err" || fail "stderr: $(cat "$D/b.err")"
+}
+
+@test "records that come before SET_FD are counted as the session's loss, in the close reply and the log" {
+	echo data >"$D/f"
+	run "$FMCLIENT" "$SOCK" "spawn:FMTEST_FD=9 $FMTEST open:$D/f open:$D/f 9>$D/truth" sleep:500 "fd:$D/log" close
+	assert_success
+	lost=$(sed -n 's/^lost \([0-9]*\)$/\1/p' <<<"$output")
+	# at least the opens fmtest did (its own record), none written
+	n=$(wc -l <"$D/truth")
+	[ "$n" -eq 2 ] && [ -n "$lost" ] && [ "$lost" -ge "$n" ] || fail "lost '$lost', truth $n lines: $output"
+	assert_wellformed "$D/log"
+	grep -qxF "# lost $lost events" "$D/log"
+	run grep -c "^R [0-9]* $D/f\$" "$D/log"
+	assert_output 0
+}
+
 @test "self re-attach: a traced process moves itself to a new session" {
 	# the outer session traces fmclient; fmclient attaches itself to an
 	# inner session, as a nested bmake's job does, then runs a command
@@ -214,16 +253,21 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	assert_success
 }
 
-@test "--status lists live sessions: client, uid, processes, records, lost" {
-	"$FILEMOND" --socket "$SOCK" -o "$D/log" -- sleep 1 &
+@test "--status lists live sessions: client, uid, processes, records, lost, malformed, unresolved, untraced" {
+	"$FILEMOND" --socket "$SOCK" -o "$D/log" -- sleep $((2 * TIME_SCALE)) &
 	c=$!
-	sleep 0.4
+	for _ in $(seq $((40 * TIME_SCALE))); do # until sleep is attached
+		"$FILEMOND" --status --socket "$SOCK" | grep -qE '^sessions [1-9][0-9]*, tracer map entries [1-9]' && break
+		sleep 0.05
+	done
 	run "$FILEMOND" --status --socket "$SOCK"
 	assert_success
 	assert_line --index 0 --regexp '^sessions [1-9][0-9]*, tracer map entries [1-9][0-9]*$'
 	assert_line 'programs attached'
 	assert_line --regexp '^events lost since start \(all sessions\) [0-9]+$'
-	assert_line --regexp "^[0-9]+\.[0-9]+ +$c +0 +1 +[0-9]+ +0 *\$"
+	assert_line --regexp '^malformed records of no session since start [0-9]+$'
+	assert_line --regexp '^SESSION +CLIENT +UID +PROCS +RECORDS +LOST +MALFORMED +UNRESOLVED +UNTRACED$'
+	assert_line --regexp "^[0-9]+\.[0-9]+ +$c +0 +1 +[0-9]+ +0 +0 +0 +0 *\$"
 	wait "$c"
 }
 
@@ -298,7 +342,7 @@ pid_tree_test() {
 	sh -c "for i in \$(seq 40); do sh -c 'sleep 2; echo \$\$ >>$D/pids; exec cat $D/f >/dev/null' & sleep 0.01; done; wait" &
 	root=$!
 	sleep 0.15
-	run "$@" -o "$D/log" --pid "$root"
+	run timeout $((60 * TIME_SCALE)) "$@" -o "$D/log" --pid "$root"
 	assert_success
 	assert_wellformed "$D/log"
 	assert_order "$D/log"
@@ -316,6 +360,38 @@ pid_tree_test() {
 
 @test "--pid standalone: every descendant, none twice, forks during the scan" {
 	pid_tree_test "$FILEMOND" --standalone
+}
+
+# A tree whose processes exit while --pid attaches them: four loops that
+# fork /bin/true without pause for 1-2 s (times TIME_SCALE: --pid must
+# start while they run).  A descendant found in /proc and
+# attached just after its exit hook ran (it is exiting, not yet a zombie)
+# must not be counted, or the session waits for an exit that already
+# happened and --pid never returns.
+pid_storm_test() {
+	local round root rc runs
+	for round in 1 2 3 4 5; do
+		: >"$D/runs"
+		sh -c "end=\$((\$(date +%s) + 2 * $TIME_SCALE)); for k in 1 2 3 4; do (while [ \$(date +%s) -lt \$end ]; do /bin/true && echo >>$D/runs; done) & done; wait" &
+		root=$!
+		sleep 0.3
+		rc=0
+		timeout $((30 * TIME_SCALE)) "$@" -o "$D/storm.log" --pid "$root" || rc=$?
+		wait "$root"
+		[ "$rc" -ne 124 ] || fail "round $round: --pid still waiting $((30 * TIME_SCALE)) s after the tree ended"
+		[ "$rc" -eq 0 ] || fail "round $round: exit $rc"
+		grep -qE "^X $root 0 0\$" "$D/storm.log" || fail "round $round: no X of the root"
+		runs=$(wc -l <"$D/runs")
+		[ "$runs" -gt 0 ] || fail "round $round: the tree ran nothing"
+	done
+}
+
+@test "--pid through the daemon: a tree forking and exiting without pause, its end seen" {
+	pid_storm_test "$FILEMOND" --socket "$SOCK" --connect
+}
+
+@test "--pid standalone: a tree forking and exiting without pause, its end seen" {
+	pid_storm_test "$FILEMOND" --standalone
 }
 
 @test "an idle daemon detaches its programs, and attaches them again for the next session" {
