@@ -22,9 +22,10 @@ endif
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(SAN_FLAGS) \
-              -Iinclude -Isrc -I$(BUILD) -DFILEMOND_VERSION='"$(VERSION)"'
+              -Iinclude -Isrc -I$(BUILD) -DFILEMOND_VERSION='"$(VERSION)"' \
+              $(shell pkg-config --cflags fuse3 2>/dev/null)
 LDFLAGS    += $(SAN_FLAGS) -pthread
-LDLIBS     := -lbpf -lelf -lz
+LDLIBS     := -lbpf -lelf -lz $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Iinclude -Ibpf
 

@@ -30,7 +30,7 @@ static int local_set_log(struct backend *b, int fd, bool json)
 static int local_attach(struct backend *b, pid_t pid, bool tree)
 {
 	struct local *l = (struct local *)b;
-	int err = service_attach(&l->svc, &l->sess, pid, tree);
+	int err = service_attach(&l->svc, &l->sess, pid, tree, l->sess.cred.pid);
 
 	while (!err && !service_scan_step(&l->svc, &l->sess, 1 << 20))
 		;

@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "log_sink.h"
 #include "protocol.h"
 #include "sd_notify.h"
@@ -98,6 +99,8 @@ struct daemon {
 	long long watchdog_ms, watchdog_sent_ms, status_sent_ms;
 	unsigned long long status_events; /* the audit's count at the last STATUS= */
 	const char *stall_path; /* $FILEMOND_TEST_STALL: the loop stops while this exists */
+	struct device *dev; /* /dev/filemon (--device), or NULL */
+	bool dev_waiting; /* a close on it waits for its log */
 };
 
 static long long now_ms(void)
@@ -109,7 +112,7 @@ static long long now_ms(void)
 }
 
 /* epoll tags for the fds that are not connections */
-static char tag_listen, tag_signal, tag_ring, tag_sink;
+static char tag_listen, tag_signal, tag_ring, tag_sink, tag_device;
 
 /*
  * The socket, mode 0666 like /dev/filemon.  Made with umask rather than a
@@ -290,6 +293,19 @@ static void warn_malformed(struct daemon *d, const struct conn *c)
 	d->suppressed = 0;
 }
 
+/* --status: the sessions, and the device if one is served. */
+static char *status_text(struct daemon *d, const struct client_cred *asker)
+{
+	char *sessions = service_status(&d->svc, asker), *text = NULL;
+
+	if (!d->dev || !sessions)
+		return sessions;
+	if (asprintf(&text, "%sdevice: %s\n", sessions, device_describe(d->dev)) < 0)
+		text = NULL;
+	free(sessions);
+	return text;
+}
+
 /* Serve one request.  false: no more requests on this connection. */
 static bool serve(struct daemon *d, struct conn *c)
 {
@@ -318,7 +334,7 @@ static bool serve(struct daemon *d, struct conn *c)
 		break;
 	case FM_OP_SET_PID:
 		if (!(err = need_session(d, c)))
-			err = service_attach(&d->svc, &c->sess, r->pid, r->flags & FM_PID_TREE);
+			err = service_attach(&d->svc, &c->sess, r->pid, r->flags & FM_PID_TREE, c->cred.pid);
 		c->empty_sent = false;
 		if (!err && c->sess.scan) { /* a tree: replied to once scanned (step_scans) */
 			watch_conn(d, c, 0);
@@ -329,7 +345,7 @@ static bool serve(struct daemon *d, struct conn *c)
 		conn_end(d, c, true); /* replies once the log is written */
 		return false;
 	case FM_OP_STATUS:
-		text = service_status(&d->svc, &c->cred);
+		text = status_text(d, &c->cred);
 		break;
 	}
 	/* A client that does not read its replies is not served further. */
@@ -473,6 +489,8 @@ static int poll_timeout(const struct daemon *d, bool busy)
 {
 	if (busy)
 		return 0;
+	if (d->dev_waiting)
+		return 1;
 	if (d->svc.nsessions || d->svc.tracer.nlinks || d->accept_paused_until)
 		return POLL_MS;
 	if (sd_notify_enabled()) /* the STATUS= line, the watchdog */
@@ -567,6 +585,8 @@ static void loop(struct daemon *d)
 				on_signal(d, (int)si.ssi_signo);
 			else if (tag == &tag_sink)
 				(void)!read(d->sink_fd, &v, sizeof(v));
+			else if (tag == &tag_device)
+				device_serve(d->dev);
 			else if (tag != &tag_ring && tag != &tag_signal) {
 				conn_readable(d, tag);
 				service_drain(&d->svc);
@@ -578,6 +598,7 @@ static void loop(struct daemon *d)
 		busy = step_scans(d);
 		note_empty_sessions(d);
 		check_conns(d);
+		d->dev_waiting = d->dev && device_check(d->dev);
 		service_idle(&d->svc);
 		tell_manager(d);
 	}
@@ -592,6 +613,8 @@ static void stop(struct daemon *d)
 {
 	long long deadline = now_ms() + STOP_FLUSH_MS;
 
+	device_stop(d->dev, STOP_FLUSH_MS);
+	d->dev = NULL;
 	for (struct conn *c = d->conns; c; c = c->next) {
 		if (!c->closing && c->sess.slot >= 0)
 			c->end_note = ESHUTDOWN; /* its log ends with the trailer */
@@ -647,6 +670,11 @@ int daemon_run(const struct daemon_opts *o)
 		ret = EXIT_FAILURE_FM;
 		goto out;
 	}
+	if (o->device_path && (!(d.dev = device_start(o->device_path, &d.svc, d.sink_fd, o->log_timeout_s * 1000LL)) ||
+				watch(&d, device_fd(d.dev), &tag_device))) {
+		ret = EXIT_FAILURE_FM;
+		goto out;
+	}
 	service_drain(&d.svc);
 	if (o->service.audit) {
 		audit_lifecycle(o->service.audit, "start", "auditing every process");
@@ -654,6 +682,8 @@ int daemon_run(const struct daemon_opts *o)
 	} else {
 		fm_info("daemon serving sessions on %s%s", o->socket_path, d.activated ? " (socket activation)" : "");
 	}
+	if (d.dev)
+		fm_info("serving %s", device_describe(d.dev));
 	d.status_sent_ms = now_ms();
 	sd_notify_send("READY=1\nMAINPID=%d", (int)getpid());
 	loop(&d);
@@ -670,6 +700,7 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	ret = 0;
 out:
+	device_stop(d.dev, STOP_FLUSH_MS);
 	if (!d.activated)
 		unlink_socket(&d, o->socket_path);
 	close(d.listen_fd);

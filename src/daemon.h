@@ -6,6 +6,7 @@
 
 struct daemon_opts {
 	const char *socket_path;
+	const char *device_path; /* /dev/filemon served too (device.h), or NULL */
 	int log_timeout_s; /* a log that accepts nothing this long ends its session */
 	struct service_opts service;
 	/* SIGHUP (systemctl reload): read the configuration again and apply

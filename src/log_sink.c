@@ -285,6 +285,16 @@ size_t sink_queued(struct log_sink *k)
 	return __atomic_load_n(&k->pending, __ATOMIC_RELAXED) + k->fill.len;
 }
 
+int sink_written(struct log_sink *k)
+{
+	int ret;
+
+	pthread_mutex_lock(&k->mu);
+	ret = k->error ? k->error : !k->pending || k->done || k->cancelled;
+	pthread_mutex_unlock(&k->mu);
+	return ret;
+}
+
 unsigned long long sink_lost(struct log_sink *k)
 {
 	return __atomic_load_n(&k->lost, __ATOMIC_RELAXED);

@@ -39,6 +39,9 @@ void sink_finish(struct log_sink *k, FILE *fp);
 void sink_cancel(struct log_sink *k);
 /* Has the writer exited? */
 bool sink_done(struct log_sink *k);
+/* Is everything handed over (sink_flush) written?  1, 0 not yet, or the
+ * first -errno of a write. */
+int sink_written(struct log_sink *k);
 /* Lines lost so far. */
 unsigned long long sink_lost(struct log_sink *k);
 /* Bytes formatted or queued and not yet written (main thread). */

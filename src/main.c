@@ -31,7 +31,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: filemond [options] [-o FILE] -- CMD [ARG...]\n"
 		   "       filemond [options] [-o FILE] --pid PID\n"
-		   "       filemond --daemon [--socket PATH] [--max-sessions N] [options]\n"
+		   "       filemond --daemon [--socket PATH] [--device PATH] [options]\n"
 		   "       filemond --status [--socket PATH]\n"
 		   "       filemond --audit [--config FILE] [-o -] [options]\n"
 		   "       filemond --check-config [--config FILE]\n"
@@ -51,6 +51,8 @@ static void usage(FILE *f)
 		   "      --config FILE    the audit's configuration\n"
 		   "      --check-config   check the configuration and exit\n"
 		   "      --socket PATH    the daemon's socket (default: " FM_DEFAULT_SOCKET ")\n"
+		   "      --device PATH    daemon, audit: also serve filemon(4)'s device at PATH\n"
+		   "                       (/dev/filemon for bmake), over FUSE\n"
 		   "      --connect        trace through the daemon only\n"
 		   "      --standalone     trace in this process only (needs root or CAP_BPF)\n"
 		   "      --max-sessions N daemon: most sessions at once (default and limit: %d)\n"
@@ -104,7 +106,7 @@ static unsigned long parse_size(const char *s)
 
 enum { OPT_RING_SIZE = 256, OPT_MAX_PROCS, OPT_DAEMON, OPT_STATUS, OPT_SOCKET, OPT_CONNECT, OPT_STANDALONE,
        OPT_MAX_SESSIONS, OPT_USER_SESSIONS, OPT_LOG_TIMEOUT, OPT_BPF_LEVEL, OPT_AUDIT, OPT_CONFIG,
-       OPT_CHECK_CONFIG, OPT_FORMAT };
+       OPT_CHECK_CONFIG, OPT_FORMAT, OPT_DEVICE };
 
 struct cli {
 	struct cli_opts run;
@@ -188,6 +190,7 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 		}
 		c->run.json = arg[0] == 'j';
 		return 0;
+	case OPT_DEVICE: c->daemon.device_path = arg; return 0;
 	case OPT_SOCKET: c->daemon.socket_path = c->run.socket_path = arg; return 0;
 	case OPT_CONNECT: c->run.connect_only = true; return 0;
 	case OPT_STANDALONE: c->run.standalone = true; return 0;
@@ -312,6 +315,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "connect", no_argument, NULL, OPT_CONNECT },
 		{ "standalone", no_argument, NULL, OPT_STANDALONE },
 		{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
@@ -348,6 +352,10 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		return audit_main(&c);
+	}
+	if (c.daemon.device_path && !c.daemon_mode) {
+		fm_error("--device goes with --daemon or --audit");
+		return EXIT_USAGE;
 	}
 	if (c.daemon_mode || c.status) {
 		if (optind < argc || c.run.pid) {

@@ -245,6 +245,25 @@ void fmout_note(struct filemon_output *o, const char *text)
 		log_comment(&o->log, text);
 }
 
+void fmout_sync(struct filemon_output *o, unsigned long long lost)
+{
+	char text[64];
+
+	if (!o->log.fp)
+		return;
+	if (lost > o->lost_noted) {
+		snprintf(text, sizeof(text), "lost %llu events so far", lost);
+		fmout_note(o, text);
+		o->lost_noted = lost;
+	}
+	sink_flush(o->sink, o->log.fp);
+}
+
+int fmout_written(const struct filemon_output *o)
+{
+	return o->sink ? sink_written(o->sink) : 1;
+}
+
 void fmout_end(struct filemon_output *o, unsigned long long lost)
 {
 	struct timeval now;

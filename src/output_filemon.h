@@ -32,6 +32,7 @@ struct filemon_output {
 	unsigned long long malformed; /* its records that failed validation */
 	unsigned long long before_log; /* its records that came before a log was set */
 	struct audit *json; /* --format json: the lines are the audit's schema (audit.h) */
+	unsigned long long lost_noted; /* the loss a sync last wrote down */
 };
 
 void fmout_init(struct filemon_output *o);
@@ -41,6 +42,11 @@ int fmout_open(struct filemon_output *o, int fd, int done_fd, pid_t target, bool
 /* Comments: a process not traced, and why; where completeness starts. */
 void fmout_untraced(struct filemon_output *o, pid_t pid, const char *why);
 void fmout_note(struct filemon_output *o, const char *text);
+/* Hand what is formatted to the writer, with a "lost N events so far"
+ * comment if lost grew since the last sync (a reader may look before the
+ * trailer); fmout_written tells when it is written (sink_written). */
+void fmout_sync(struct filemon_output *o, unsigned long long lost);
+int fmout_written(const struct filemon_output *o);
 /* The last lines (lost count, trailer); the writer finishes on its own. */
 void fmout_end(struct filemon_output *o, unsigned long long lost);
 /* Events lost in this output so far: before the log was set, lines not written. */

@@ -118,9 +118,20 @@ int service_set_log(struct service *svc, struct session *s, int fd, int done_fd,
 	return session_set_log(s, &svc->tracer, fd, done_fd, json);
 }
 
-int service_attach(struct service *svc, struct session *s, pid_t pid, bool tree)
+int service_attach(struct service *svc, struct session *s, pid_t pid, bool tree, pid_t caller)
 {
-	return session_attach(s, &svc->tracer, pid, tree);
+	return session_attach(s, &svc->tracer, pid, tree, caller);
+}
+
+void service_sync(struct service *svc, struct session *s)
+{
+	struct session_result r;
+
+	if (s->slot < 0)
+		return;
+	consumer_drain(&svc->consumer);
+	session_result(s, &svc->tracer, &r);
+	fmout_sync(&s->out, r.lost + r.malformed);
 }
 
 bool service_scan_step(struct service *svc, struct session *s, int budget)

@@ -61,7 +61,11 @@ void service_drain_all(struct service *svc, long long ms);
  * limit), -EIO (the programs could not be attached). */
 int service_open(struct service *svc, struct session *s, const struct client_cred *cred);
 int service_set_log(struct service *svc, struct session *s, int fd, int done_fd, bool json);
-int service_attach(struct service *svc, struct session *s, pid_t pid, bool tree);
+int service_attach(struct service *svc, struct session *s, pid_t pid, bool tree, pid_t caller);
+/* Hand everything s's processes did so far to its log's writer (a
+ * /dev/filemon close: the reader looks next); session_log_written tells
+ * when it is written. */
+void service_sync(struct service *svc, struct session *s);
 /* Go on with a tree attach (session_scan_step); true once done. */
 bool service_scan_step(struct service *svc, struct session *s, int budget);
 /* Something was attached and it has all exited (its records written). */

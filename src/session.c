@@ -155,8 +155,8 @@ static void attach_descendant(pid_t pid, void *ctx)
 	s->untraced += counted;
 }
 
-/* The client moving itself out of another session: only if it may trace
- * itself (its pid may since belong to somebody else's process). */
+/* The caller moving itself out of another session: only if the client may
+ * trace it (its pid may since belong to somebody else's process). */
 static int may_move(const struct session *s, pid_t pid)
 {
 	struct target tg;
@@ -168,12 +168,12 @@ static int may_move(const struct session *s, pid_t pid)
 	return err;
 }
 
-int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree)
+int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree, pid_t caller)
 {
 	int owner = slot_of_pid(t, pid);
 	int err;
 
-	if (owner >= 0 && owner != s->slot && pid != s->cred.pid)
+	if (owner >= 0 && owner != s->slot && pid != caller)
 		return -EBUSY;
 	if (owner >= 0 && owner != s->slot && (err = may_move(s, pid)))
 		return err;
@@ -269,6 +269,11 @@ void session_end_log(struct session *s)
 bool session_log_done(const struct session *s)
 {
 	return !s->out.sink || sink_done(s->out.sink);
+}
+
+int session_log_written(const struct session *s)
+{
+	return fmout_written(&s->out);
 }
 
 void session_log_cancel(struct session *s)

@@ -47,10 +47,11 @@ int session_set_log(struct session *s, struct tracer *t, int fd, int done_fd, bo
  * Attach pid, after detaching every process the session had (FILEMON_SET_PID),
  * if the client may trace it (access.h): -ESRCH, -EPERM.  With tree, a scan
  * of pid's current descendants starts, run by session_scan_step.  A
- * process in another session gives -EBUSY unless it is the client itself,
- * which moves here.
+ * process in another session gives -EBUSY unless it is the caller itself
+ * (the process asking: the client on the socket, the ioctl's caller on
+ * /dev/filemon, as FreeBSD's curproc), which moves here.
  */
-int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree);
+int session_attach(struct session *s, struct tracer *t, pid_t pid, bool tree, pid_t caller);
 /*
  * Attach about budget more descendants.  true once no scan is left.  A
  * descendant the client may not trace is left out by design and named in
@@ -72,6 +73,8 @@ void session_detach(struct session *s, struct tracer *t);
 void session_end_log(struct session *s);
 /* Is the log written (or given up on)?  True without a log. */
 bool session_log_done(const struct session *s);
+/* Is what was handed to the log's writer written?  1, 0, or -errno (sink_written). */
+int session_log_written(const struct session *s);
 /* Give up on a log that accepts nothing: what is not written is lost. */
 void session_log_cancel(struct session *s);
 /* Wait for the log's writer, free the log, fill r.  0 or the first -errno
