@@ -120,7 +120,7 @@ bench: deps
 	scripts/install-deps bench
 	bench/run.sh -n 5 | tee bench/results.md
 
-# install: the binary, the man page, the units (paths from PREFIX; the
+# install: the binary, the man page, /dev/filemon's header, the units (paths from PREFIX; the
 # unit directory from systemd's pkg-config, else /lib/systemd/system) and
 # the audit's configuration unless one is there already.
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
@@ -130,6 +130,7 @@ UNIT_SUBST := sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONF
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/filemond
 	install -D -m 0644 man/filemond.8 $(DESTDIR)$(PREFIX)/share/man/man8/filemond.8
+	install -D -m 0644 include/dev/filemon/filemon.h $(DESTDIR)$(PREFIX)/include/dev/filemon/filemon.h
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/filemond
 	for u in filemond-audit.service filemond.service; do \
 		$(UNIT_SUBST) packaging/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \

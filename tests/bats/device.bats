@@ -51,7 +51,7 @@ setup() {
 teardown() {
 	local p
 	for p in $(cat "$BATS_TEST_TMPDIR/pids" 2>/dev/null); do
-		kill -9 "$p" 2>/dev/null
+		{ kill -9 "$p" && wait "$p"; } 2>/dev/null
 	done
 	true
 }
@@ -323,4 +323,26 @@ close OK"
 	[ "$(cat "$dev")" = keep ]
 	run findmnt -n "$dev"
 	assert_failure
+}
+
+@test "loss is reported in the log before close returns (# lost ... so far), then in the trailer" {
+	local dev=$PUB/dev-loss b=$D/b
+	mkdir -p "$b"
+	"$FILEMOND" --daemon --socket "$PUB/fm-loss.sock" --device "$dev" --ring-size 4096 2>"$D/err" &
+	local p=$!
+	echo "$p" >>"$D/pids"
+	for _ in $(seq 200); do findmnt -n "$dev" >/dev/null 2>&1 && break; sleep 0.05; done
+	"$FMDEV" "$dev" "log:$D/log" "run:sh,-c,$FMTEST waitfor:$D/go burst:$b:20000 && touch $D/done" close >"$D/out" &
+	local c=$!
+	echo "$c" >>"$D/pids"
+	for _ in $(seq $((100 * TIME_SCALE))); do grep -q '^E ' "$D/log" 2>/dev/null && break; sleep 0.05; done
+	stall_consumer "$p" "$D/go" "$D/done"
+	wait "$c"
+	run cat "$D/out"
+	assert_line "close OK"
+	# what bmake would read right after its close
+	grep -qE '^# lost [1-9][0-9]* events so far$' "$D/log" || fail "no loss line in $(tail -5 "$D/log")"
+	kill -TERM "$p"
+	wait "$p"
+	grep -qE '^# lost [1-9][0-9]* events$' "$D/log" || fail "no final loss line: $(tail -5 "$D/log")"
 }
