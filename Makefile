@@ -4,6 +4,7 @@
 #   make test       install test deps if missing, run every test suite (host, BPF levels, VMs)
 #   make test-kernels  the bats suite inside Debian's 6.1 and 6.12 kernels (tests/vm/)
 #   make SANITIZE=1 build with ASan/UBSan (into build-asan/)
+#   make deb        the Debian package, checked by lintian (build-deb/)
 
 VERSION    := 0.1.0
 CC         ?= cc
@@ -37,7 +38,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 TEST_PROGS := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(wildcard tests/prog/*.c)) $(BUILD)/tests/fmtest-static
 BENCH_PROGS := $(BUILD)/bench/openloop $(BUILD)/bench/floor
 
-.PHONY: all deps demo test test-kernels bench install clean
+.PHONY: all deps demo test test-kernels bench install clean deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -67,7 +68,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 SKELETONS  := $(BUILD)/filemond.skel.h $(BUILD)/filemond_k2.skel.h $(BUILD)/filemond_k1.skel.h $(BUILD)/probe_cast.skel.h
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/filemond.h $(SKELETONS) | $(BUILD)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BIN): $(OBJS)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -108,7 +109,7 @@ demo: deps
 	scripts/demo
 
 test:
-	scripts/install-deps build test vm
+	scripts/install-deps build test vm deb
 	tests/run
 
 # The whole bats suite inside Debian's 6.1 and 6.12 kernels (tests/vm/).
@@ -139,8 +140,22 @@ install: $(BIN)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/filemond/audit.conf ] || \
 		install -m 0644 packaging/filemond-audit.conf $(DESTDIR)$(SYSCONFDIR)/filemond/audit.conf
 
+# make deb: the Debian package (debian/), built by dpkg-buildpackage in a
+# copy of the tree (it cleans the tree it builds in), then checked by
+# lintian: $(DEB_DIR)/filemond_$(VERSION)_amd64.deb.
+DEB_DIR    := build-deb
+
+deb:
+	scripts/install-deps build deb
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/filemond-$(VERSION)
+	tar --exclude=./build --exclude=./build-asan --exclude=./build-fuzz --exclude=./$(DEB_DIR) \
+	    --exclude=./.git --exclude=./filemond --exclude=./demo.log --exclude=./bench/cache \
+	    --exclude=./bench/results -cf - . | tar -C $(DEB_DIR)/filemond-$(VERSION) -xf -
+	cd $(DEB_DIR)/filemond-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(DEB_DIR)/filemond_$(VERSION)_amd64.changes
+
 clean:
-	rm -rf build build-asan build-fuzz filemond demo.log
+	rm -rf build build-asan build-fuzz build-deb filemond demo.log
 
 # Fuzzers (tests/fuzz) ------------------------------------------------------
 #   make fuzz [FUZZ_SECONDS=60] [FUZZERS="fuzz_protocol fuzz_record"]

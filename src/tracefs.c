@@ -54,13 +54,22 @@ static void read_ids(const char *root, const char *const *events, int *ids, size
 	}
 }
 
+/* The helper's mounts must not propagate out: private from "/" down, or,
+ * in a chroot (whose "/" need not be a mount point), from /sys down. */
+static int make_private(void)
+{
+	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ||
+		       mount(NULL, "/sys", NULL, MS_REC | MS_PRIVATE, NULL) == 0
+		       ? 0
+		       : -1;
+}
+
 /* Child side of the helper: private namespace, mount, read, report. */
 static void __attribute__((noreturn)) helper(int wfd, const char *const *events, int *ids, size_t n)
 {
 	ssize_t want = (ssize_t)(n * sizeof(*ids));
 
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+	if (unshare(CLONE_NEWNS) || make_private() || mount("tracefs", TRACEFS, "tracefs", 0, NULL))
 		_exit(1);
 	read_ids(TRACEFS, events, ids, n);
 	_exit(write(wfd, ids, (size_t)want) == want ? 0 : 1);
