@@ -3,14 +3,15 @@
  * device.c - /dev/filemon: FreeBSD's filemon(4) device, served by the
  * daemon's sessions (service.h), with no kernel module.
  *
- * Mechanism: a FUSE file system (libfuse3, low-level API) whose root is a
- * single regular file, mounted over an empty file at the path: mode 0666
- * to everybody (allow_other, default_permissions).  FUSE forwards the
- * _IOWR-encoded ioctls of a regular file with their argument copied in
- * ("restricted" ioctls), which is all filemon needs.  CUSE would give a
- * character device, but it is not used: its release is synchronous and
- * FUSE's is not, which the close below deals with anyway, and many
- * kernels (this project's CI machine's among them) lack CONFIG_CUSE.
+ * Mechanism, chosen by probing (libfuse3, low-level API, both):
+ *   CUSE       a real character device /dev/NAME, when the path is one and
+ *              /dev/cuse is there (Debian's kernels build CUSE as a module);
+ *              made mode 0666 once the kernel has created it
+ *   FUSE file  else: a FUSE file system whose root is a single regular file,
+ *              mounted over an empty file at the path, mode 0666 to everybody
+ *              (allow_other, default_permissions)
+ * Both forward the _IOWR-encoded ioctls with their argument copied in
+ * ("restricted" ioctls), which is all filemon needs.
  *
  * The contract, FreeBSD's (filemon(4); ../shared/reference, b.1):
  *   open             a new session with the opener's credentials (FUSE's:
@@ -23,16 +24,18 @@
  *                    it on itself and execs is logged from its exec on.
  *                    ESRCH, EPERM (ptrace's rule, access.h), EBUSY
  *   other ioctls     EINVAL
- *   close            FUSE sends FLUSH on every close(2) and waits for its
- *                    reply; RELEASE after the last close, and does not wait.
- *                    bmake reads the log as soon as its close returns, so a
- *                    FLUSH writes out what the session's processes did so
- *                    far (and the loss so far, as a "# lost" comment) and is
- *                    answered once the log holds it, or with the log's
- *                    write error; RELEASE ends the session: detach, trailer.
+ *   close            bmake reads the log as soon as its close returns.  A
+ *                    FUSE file gets FLUSH on every close(2), waited for, and
+ *                    RELEASE after the last, not waited for: a FLUSH writes
+ *                    out what the session's processes did so far (and the
+ *                    loss so far, as a "# lost" comment) and is answered once
+ *                    the log holds it, or with the log's write error.
+ *                    RELEASE (waited for on CUSE, which sends no FLUSH) ends
+ *                    the session, detach and trailer, and is answered once
+ *                    the log is written and closed.
  *
  * Requests are served on the daemon's loop thread, a few per pass; a FLUSH
- * waiting for its log is answered from a later pass (libfuse lets a
+ * or RELEASE waiting for its log is answered from a later pass (libfuse lets a
  * request be answered later), so no log holds up the loop.
  *
  * Lifetime: a handle (fi->fh) lives from OPEN until RELEASE has ended its
@@ -44,7 +47,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <cuse_lowlevel.h>
 #include <fuse_lowlevel.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,13 +73,16 @@
 struct handle {
 	struct session sess;
 	bool ended; /* RELEASE came: the session is closed, its log finishing */
+	int waiting; /* FLUSH or RELEASE requests not answered yet (struct waiting_flush) */
 	struct handle *next;
 };
 
-/* A FLUSH answered once its log is written. */
+/* A FLUSH answered once its log holds what was handed over; a RELEASE
+ * once its log is written and closed. */
 struct waiting_flush {
 	fuse_req_t req;
 	struct handle *h;
+	bool release;
 	long long since_ms;
 	struct waiting_flush *next;
 };
@@ -86,6 +94,7 @@ struct device {
 	int sink_fd;
 	long long log_timeout_ms;
 	char *path;
+	bool cuse; /* a CUSE character device, else a FUSE file */
 	bool made; /* we made the file at path: removed at the end */
 	dev_t file_dev;
 	ino_t file_ino;
@@ -258,25 +267,24 @@ static void dev_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *ar
 		fuse_reply_ioctl(req, 0, &v, out_size < sizeof(v) ? out_size : sizeof(v));
 }
 
-/* 0 once h's log holds what was handed over; the write error; 1: not yet. */
-static int flush_state(const struct handle *h)
+/* 0 once h's log holds what was handed over (release: is written and
+ * its writer done); the write error; 1: not yet. */
+static int flush_state(const struct handle *h, bool release)
 {
 	int w = session_log_written(&h->sess);
 
+	if (release)
+		return session_log_done(&h->sess) ? 0 : 1;
 	return w < 0 ? -w : w ? 0 : 1;
 }
 
-static void dev_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* Answer now if the log is quick (a local disk: at once), else later. */
+static void answer_when_written(struct device *dev, fuse_req_t req, struct handle *h, bool release)
 {
-	struct device *dev = fuse_req_userdata(req);
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	struct waiting_flush *w;
 	int state;
 
-	(void)ino;
-	service_sync(dev->svc, &h->sess);
-	/* A log on a local disk is written at once: answer here, not a pass later. */
-	for (int us = 0; (state = flush_state(h)) == 1 && us < FLUSH_SPIN_US; us += 50)
+	for (int us = 0; (state = flush_state(h, release)) == 1 && us < FLUSH_SPIN_US; us += 50)
 		usleep(50);
 	if (state != 1 || !(w = calloc(1, sizeof(*w)))) {
 		fuse_reply_err(req, state == 1 ? 0 : state);
@@ -284,9 +292,21 @@ static void dev_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	w->req = req;
 	w->h = h;
+	w->release = release;
 	w->since_ms = mono_ms();
+	h->waiting++;
 	w->next = dev->flushes;
 	dev->flushes = w;
+}
+
+static void dev_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct device *dev = fuse_req_userdata(req);
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	service_sync(dev->svc, &h->sess);
+	answer_when_written(dev, req, h, false);
 }
 
 static void dev_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -299,7 +319,7 @@ static void dev_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		h->ended = true;
 		service_close(dev->svc, &h->sess);
 	}
-	fuse_reply_err(req, 0);
+	answer_when_written(dev, req, h, true);
 }
 
 static void dev_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
@@ -314,6 +334,57 @@ static void dev_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t si
 	(void)ino, (void)buf, (void)size, (void)off, (void)fi;
 	fuse_reply_err(req, ENODEV);
 }
+
+/* CUSE's requests carry no inode: the same handlers. */
+static void cuse_open(fuse_req_t req, struct fuse_file_info *fi)
+{
+	dev_open(req, FUSE_ROOT_ID, fi);
+}
+
+static void cuse_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	dev_read(req, FUSE_ROOT_ID, size, off, fi);
+}
+
+static void cuse_write(fuse_req_t req, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	dev_write(req, FUSE_ROOT_ID, buf, size, off, fi);
+}
+
+static void cuse_flush(fuse_req_t req, struct fuse_file_info *fi)
+{
+	dev_flush(req, FUSE_ROOT_ID, fi);
+}
+
+static void cuse_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	dev_release(req, FUSE_ROOT_ID, fi);
+}
+
+static void cuse_ioctl(fuse_req_t req, int cmd, void *arg, struct fuse_file_info *fi, unsigned int flags,
+		       const void *in, size_t in_size, size_t out_size)
+{
+	dev_ioctl(req, FUSE_ROOT_ID, (unsigned int)cmd, arg, fi, flags, in, in_size, out_size);
+}
+
+/* The kernel has made the node (devtmpfs, mode 0600): everybody's, as on FreeBSD. */
+static void cuse_init_done(void *userdata)
+{
+	struct device *dev = userdata;
+
+	if (chmod(dev->path, 0666))
+		fm_warn("%s: cannot make it mode 0666: %s", dev->path, strerror(errno));
+}
+
+static const struct cuse_lowlevel_ops cuse_ops = {
+	.init_done = cuse_init_done,
+	.open = cuse_open,
+	.read = cuse_read,
+	.write = cuse_write,
+	.flush = cuse_flush,
+	.release = cuse_release,
+	.ioctl = cuse_ioctl,
+};
 
 static const struct fuse_lowlevel_ops dev_ops = {
 	.getattr = dev_getattr,
@@ -374,6 +445,50 @@ static int mount_fs(struct device *dev)
 	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) ? -errno : 0;
 }
 
+/* CUSE for /dev/NAME when the kernel has it. */
+static bool want_cuse(const char *path)
+{
+	return strncmp(path, "/dev/", 5) == 0 && path[5] && !strchr(path + 5, '/') &&
+	       access("/dev/cuse", R_OK | W_OK) == 0 && !getenv("FILEMOND_NO_CUSE");
+}
+
+/* Register /dev/NAME with the kernel and serve its INIT, so the node is
+ * there when this returns. */
+static int open_cuse(struct device *dev)
+{
+	char devname[sizeof("DEVNAME=") + 64], fdpath[32];
+	const char *info[] = { devname };
+	struct cuse_info ci = { .dev_info_argc = 1, .dev_info_argv = info }; /* restricted ioctls */
+	char *argv[] = { "filemond", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	struct stat st;
+	int fd;
+
+	if (strlen(dev->path + 5) > 64)
+		return -ENAMETOOLONG;
+	if (lstat(dev->path, &st) == 0)
+		return -EEXIST;
+	snprintf(devname, sizeof(devname), "DEVNAME=%s", dev->path + 5);
+	dev->se = cuse_lowlevel_new(&args, &ci, &cuse_ops, dev);
+	fuse_opt_free_args(&args);
+	if (!dev->se)
+		return -EINVAL;
+	if ((fd = open("/dev/cuse", O_RDWR | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return -errno;
+	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fd);
+	if (fuse_session_mount(dev->se, fdpath)) {
+		close(fd);
+		return -EIO;
+	}
+	for (int i = 0; i < 50 && (lstat(dev->path, &st) || !S_ISCHR(st.st_mode)); i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 100) > 0)
+			device_serve(dev);
+	}
+	return lstat(dev->path, &st) == 0 && S_ISCHR(st.st_mode) ? 0 : -ETIMEDOUT;
+}
+
 struct device *device_start(const char *path, struct service *svc, int sink_fd, long long log_timeout_ms)
 {
 	struct device *dev = calloc(1, sizeof(*dev));
@@ -388,7 +503,17 @@ struct device *device_start(const char *path, struct service *svc, int sink_fd, 
 	dev->sink_fd = sink_fd;
 	dev->log_timeout_ms = log_timeout_ms;
 	dev->started = time(NULL);
-	snprintf(dev->describe, sizeof(dev->describe), "%s (FUSE file)", path);
+	dev->cuse = want_cuse(path);
+	snprintf(dev->describe, sizeof(dev->describe), "%s (%s)", path, dev->cuse ? "CUSE character device" : "FUSE file");
+	if (dev->cuse) {
+		if ((err = open_cuse(dev))) {
+			fm_error("cannot serve %s over CUSE: %s", path,
+				 err == -EEXIST ? "something else is there (not replaced)" : strerror(-err));
+			device_stop(dev, 0);
+			return NULL;
+		}
+		return dev;
+	}
 	if ((err = prepare_mountpoint(dev))) {
 		if (err == -EEXIST)
 			fm_error("cannot serve %s: something else is there (not an empty file; not replaced)", path);
@@ -433,7 +558,7 @@ static void answer_flushes(struct device *dev, long long now, bool all)
 	struct waiting_flush **pp = &dev->flushes, *w;
 
 	while ((w = *pp)) {
-		int state = flush_state(w->h);
+		int state = flush_state(w->h, w->release);
 
 		if (state == 1 && (all || now - w->since_ms >= dev->log_timeout_ms))
 			state = ETIMEDOUT;
@@ -442,6 +567,7 @@ static void answer_flushes(struct device *dev, long long now, bool all)
 			continue;
 		}
 		fuse_reply_err(w->req, state);
+		w->h->waiting--;
 		*pp = w->next;
 		free(w);
 	}
@@ -458,7 +584,7 @@ static void reap_handles(struct device *dev, long long now)
 
 		if (h->sess.out.sink && sink_stalled(h->sess.out.sink, now, dev->log_timeout_ms))
 			session_log_cancel(&h->sess); /* its lines are counted lost */
-		if (!h->ended || !session_log_done(&h->sess)) {
+		if (!h->ended || h->waiting || !session_log_done(&h->sess)) {
 			pp = &h->next;
 			continue;
 		}
