@@ -585,8 +585,8 @@ static void loop(struct daemon *d)
 				on_signal(d, (int)si.ssi_signo);
 			else if (tag == &tag_sink)
 				(void)!read(d->sink_fd, &v, sizeof(v));
-			else if (tag == &tag_device)
-				device_serve(d->dev);
+			else if (tag == &tag_device && !device_serve(d->dev))
+				epoll_ctl(d->epfd, EPOLL_CTL_DEL, device_fd(d->dev), NULL);
 			else if (tag != &tag_ring && tag != &tag_signal) {
 				conn_readable(d, tag);
 				service_drain(&d->svc);

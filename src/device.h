@@ -20,8 +20,9 @@ struct device;
 struct device *device_start(const char *path, struct service *svc, int sink_fd, long long log_timeout_ms);
 /* Polls readable when requests wait. */
 int device_fd(const struct device *dev);
-/* Serve the requests waiting (a few: the ring is drained in between). */
-void device_serve(struct device *dev);
+/* Serve the requests waiting (a few: the ring is drained in between).
+ * false once the device is gone (unmounted from outside): stop polling. */
+bool device_serve(struct device *dev);
 /* Once per loop pass: closes whose log is now written are answered, and
  * ended sessions whose log is written are freed.  true while a close
  * waits for its log (the loop should come back soon). */
