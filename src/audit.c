@@ -27,6 +27,10 @@
 
 #define AUDIT_SCHEMA 1
 #define MAX_HOLES 4096
+/* A record whose number is taken can still be on its way into the ring
+ * (its task preempted between the two; under emulation for long): a hole
+ * is reported once it has outlived two whole drains and this long. */
+#define HOLE_AGE_MS 1000
 #define PROC_BUCKETS 4096
 #define PROC_MAX 65536 /* processes whose executable is kept */
 #define CGROUP_BUCKETS 1024
@@ -46,6 +50,7 @@ struct cgroup {
 
 struct hole {
 	uint64_t first, last;
+	long long born_ms; /* CLOCK_MONOTONIC */
 	bool old; /* open at the end of a drain already */
 };
 
@@ -298,19 +303,22 @@ static void hole_report(struct audit *a, int i)
 	write_lost(a, h.last - h.first + 1, "ring", &h);
 }
 
-static void hole_add(struct audit *a, uint64_t first, uint64_t last)
+static long long mono_ms(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) / 1000000;
+}
+
+static void hole_add(struct audit *a, uint64_t first, uint64_t last, long long born_ms)
 {
 	int victim = 0;
 
-	if (a->nholes == MAX_HOLES) { /* room for one: an old hole goes first (a young one may yet fill) */
-		for (int i = 0; i < a->nholes; i++)
-			if (a->holes[i].old) {
+	if (a->nholes == MAX_HOLES) { /* room for one: the oldest goes first (a young one may yet fill) */
+		for (int i = 1; i < a->nholes; i++)
+			if (a->holes[i].born_ms < a->holes[victim].born_ms)
 				victim = i;
-				break;
-			}
 		hole_report(a, victim);
 	}
-	a->holes[a->nholes++] = (struct hole){ .first = first, .last = last };
+	a->holes[a->nholes++] = (struct hole){ .first = first, .last = last, .born_ms = born_ms };
 }
 
 /* A record arriving late fills (part of) a hole. */
@@ -331,7 +339,7 @@ static void hole_fill(struct audit *a, uint64_t seq)
 			uint64_t last = h->last;
 
 			h->last = seq - 1;
-			hole_add(a, seq + 1, last);
+			hole_add(a, seq + 1, last, h->born_ms);
 		}
 		return;
 	}
@@ -342,7 +350,7 @@ static void seq_seen(struct audit *a, uint64_t seq)
 	if (seq == a->next_seq)
 		a->next_seq++;
 	else if (seq > a->next_seq) {
-		hole_add(a, a->next_seq, seq - 1);
+		hole_add(a, a->next_seq, seq - 1, mono_ms());
 		a->next_seq = seq + 1;
 	} else {
 		hole_fill(a, seq);
@@ -742,9 +750,10 @@ static void on_flush(struct output *base, bool whole)
 {
 	struct audit *a = (struct audit *)base;
 	unsigned long long writer = audit_file_lost(a->file);
+	long long now = a->nholes ? mono_ms() : 0;
 
 	for (int i = a->nholes - 1; i >= 0 && whole; i--) /* (a held drain left records in the ring) */
-		if (a->holes[i].old)
+		if (a->holes[i].old && now - a->holes[i].born_ms >= HOLE_AGE_MS)
 			hole_report(a, i);
 		else
 			a->holes[i].old = true;
@@ -900,14 +909,19 @@ void audit_status(const struct audit *a, FILE *f)
 		a->journal_lost);
 }
 
+void audit_end_holes(struct audit *a)
+{
+	for (int i = a->nholes - 1; i >= 0; i--)
+		hole_report(a, i);
+}
+
 void audit_close(struct audit *a, unsigned long long *lost)
 {
 	unsigned long long writer = 0;
 
 	if (!a)
 		return;
-	for (int i = a->nholes - 1; i >= 0; i--)
-		hole_report(a, i);
+	audit_end_holes(a);
 	on_flush(&a->base, true);
 	audit_file_close(a->file, &writer);
 	*lost += a->lost_ring + a->malformed + writer;

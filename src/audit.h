@@ -62,6 +62,9 @@ void audit_set_config(struct audit *a, const struct audit_config *cfg);
 void audit_counts(const struct audit *a, unsigned long long *events, unsigned long long *lost);
 /* Lines for --status. */
 void audit_status(const struct audit *a, FILE *f);
+/* The end of the stream (the last drain done): every hole still open is
+ * reported lost, before the "stop" line. */
+void audit_end_holes(struct audit *a);
 /* Report what is still open, write everything, free.  Lines lost in all
  * (the stream's own count) go to *lost. */
 void audit_close(struct audit *a, unsigned long long *lost);

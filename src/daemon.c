@@ -564,6 +564,13 @@ static void on_signal(struct daemon *d, int sig)
 	}
 }
 
+/* The device's requests; a device unmounted from outside is no longer polled. */
+static void serve_device(struct daemon *d)
+{
+	if (!device_serve(d->dev))
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, device_fd(d->dev), NULL);
+}
+
 static void loop(struct daemon *d)
 {
 	bool busy = false;
@@ -585,8 +592,8 @@ static void loop(struct daemon *d)
 				on_signal(d, (int)si.ssi_signo);
 			else if (tag == &tag_sink)
 				(void)!read(d->sink_fd, &v, sizeof(v));
-			else if (tag == &tag_device && !device_serve(d->dev))
-				epoll_ctl(d->epfd, EPOLL_CTL_DEL, device_fd(d->dev), NULL);
+			else if (tag == &tag_device)
+				serve_device(d);
 			else if (tag != &tag_ring && tag != &tag_signal) {
 				conn_readable(d, tag);
 				service_drain(&d->svc);
@@ -691,6 +698,7 @@ int daemon_run(const struct daemon_opts *o)
 	stop(&d);
 	service_drain_all(&d.svc, STOP_FLUSH_MS); /* the audit's last records */
 	if (o->service.audit) {
+		audit_end_holes(o->service.audit);
 		unsigned long long events, lost;
 		char msg[128];
 

@@ -208,7 +208,7 @@ close OK"
 	daemon=$(sed -n 's/^pid daemon //p' <<<"$output")
 	[ "$daemon" -gt 0 ]
 	echo "$daemon" >>"$D/pids"
-	kill -0 "$daemon" # still running after the close
+	kill -0 "$daemon" || fail "the daemon $daemon is gone (done: $(ls "$D"/f.done 2>&1)); fmdev said: $output"
 	grep -q "^F [0-9]* $daemon$" "$D/log" || fail "the daemon was never traced: $(cat "$D/log")"
 	wait_tracer_entries_zero
 	touch "$D/f.go"

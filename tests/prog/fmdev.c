@@ -17,9 +17,9 @@
  *   run:PROG[,ARG...]  fork; the child SET_PIDs itself and execs PROG at
  *                 once (bmake's child); waited for ("pid run PID")
  *   daemon:PATH   fork; the child SET_PIDs itself and double-forks a
- *                 daemon that, once PATH.go exists, reads PATH and writes
- *                 PATH.done ("pid daemon PID"); the parent waits for the
- *                 middle child only
+ *                 daemon that, once PATH.go exists (2 min at most), reads
+ *                 PATH and writes PATH.done ("pid daemon PID"); the parent
+ *                 waits for the middle child only
  *   sleep:MS      wait
  *   close         close the handle (its close(2) result)
  */
@@ -112,7 +112,7 @@ static void daemon_body(const char *path)
 
 	snprintf(go, sizeof(go), "%s.go", path);
 	snprintf(done, sizeof(done), "%s.done", path);
-	for (int i = 0; i < 600 && access(go, F_OK); i++)
+	for (int i = 0; i < 2400 && access(go, F_OK); i++) /* 2 min */
 		usleep(50000);
 	if ((fd = open(path, O_RDONLY)) >= 0) {
 		(void)!read(fd, buf, sizeof(buf));
@@ -132,7 +132,13 @@ static int daemonize(int h, const char *path)
 	if ((mid = fork()) == 0) {
 		attach_self_or_die(h);
 		if ((grand = fork()) == 0) {
-			setsid();
+			int null = open("/dev/null", O_RDWR);
+
+			setsid(); /* a daemon: holds nothing of the caller's (no pipe a reader waits on) */
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
 			close(pipefd[0]);
 			close(pipefd[1]);
 			for (int i = 0; i < 3; i++)
