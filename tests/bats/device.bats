@@ -137,6 +137,7 @@ touch_later() {
 @test "the device: everybody's (0666), CUSE or a FUSE file as the kernel allows, named in --status" {
 	run "$FILEMOND" --status --socket "$SOCK"
 	assert_success
+	echo "# $(grep '^device: ' <<<"$output")" >&3
 	if cuse_expected; then
 		assert_line "device: $DEV (CUSE character device)"
 		run stat -c '%F %a %U' "$DEV"
