@@ -171,6 +171,7 @@ FUZZ_SECONDS  ?= 60
 FUZZERS       ?= fuzz_protocol fuzz_record
 FUZZ_SAN      := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS   := $(FUZZ_SAN) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(BUILD) \
+                 $(shell pkg-config --cflags fuse3 2>/dev/null) \
                  -DFILEMOND_VERSION='"$(VERSION)"'
 FUZZ_OBJS     := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out src/main.c,$(SRCS)))
 # libFuzzer -max_len: a whole ring record (header + FM_DATA_MAX); a few frames

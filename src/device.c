@@ -32,7 +32,8 @@
  *                    the log holds it, or with the log's write error.
  *                    RELEASE (waited for on CUSE, which sends no FLUSH) ends
  *                    the session, detach and trailer, and is answered once
- *                    the log is written and closed.
+ *                    the log is written and closed.  On a FUSE file the
+ *                    opener's FLUSH ends it already (dev_flush).
  *
  * Requests are served on the daemon's loop thread, a few per pass; a FLUSH
  * or RELEASE waiting for its log is answered from a later pass (libfuse lets a
@@ -73,7 +74,8 @@
 
 struct handle {
 	struct session sess;
-	bool ended; /* RELEASE came: the session is closed, its log finishing */
+	bool ended; /* the session is closed, its log finishing */
+	bool released; /* RELEASE came (or never will): no request refers to it any more */
 	int waiting; /* FLUSH or RELEASE requests not answered yet (struct waiting_flush) */
 	struct handle *next;
 };
@@ -167,7 +169,7 @@ static void dev_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->direct_io = 1;
 	fi->nonseekable = 1;
 	if (fuse_reply_open(req, fi)) { /* the opener was interrupted: no RELEASE will come */
-		h->ended = true;
+		h->ended = h->released = true;
 		service_close(dev->svc, &h->sess);
 	}
 }
@@ -308,6 +310,16 @@ static void dev_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	(void)ino;
 	service_sync(dev->svc, &h->sess);
+	/* A FUSE file cannot tell the last close from another (its RELEASE is
+	 * not waited for, and a trailer written after the reader's lseek and
+	 * read would move the offset they share): the opener's close ends the
+	 * session, as bmake's does, so the trailer is in before it returns. */
+	if (!dev->cuse && !h->ended && tgid_of(fuse_req_ctx(req)->pid) == h->sess.cred.pid) {
+		h->ended = true;
+		service_close(dev->svc, &h->sess);
+		answer_when_written(dev, req, h, true);
+		return;
+	}
 	answer_when_written(dev, req, h, false);
 }
 
@@ -317,6 +329,7 @@ static void dev_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
 	(void)ino;
+	h->released = true;
 	if (!h->ended) {
 		h->ended = true;
 		service_close(dev->svc, &h->sess);
@@ -586,7 +599,7 @@ static void reap_handles(struct device *dev, long long now)
 
 		if (h->sess.out.sink && sink_stalled(h->sess.out.sink, now, dev->log_timeout_ms))
 			session_log_cancel(&h->sess); /* its lines are counted lost */
-		if (!h->ended || h->waiting || !session_log_done(&h->sess)) {
+		if (!h->released || h->waiting || !session_log_done(&h->sess)) {
 			pp = &h->next;
 			continue;
 		}
@@ -616,11 +629,13 @@ void device_stop(struct device *dev, long long ms)
 
 	if (!dev)
 		return;
-	for (struct handle *h = dev->handles; h; h = h->next)
+	for (struct handle *h = dev->handles; h; h = h->next) {
+		h->released = true; /* no request comes once the session is destroyed */
 		if (!h->ended) {
 			h->ended = true;
 			service_close(dev->svc, &h->sess);
 		}
+	}
 	answer_flushes(dev, mono_ms(), true);
 	while (dev->handles && mono_ms() < deadline) {
 		reap_handles(dev, mono_ms());
