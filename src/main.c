@@ -52,7 +52,7 @@ static void usage(FILE *f)
 		   "      --check-config   check the configuration and exit\n"
 		   "      --socket PATH    the daemon's socket (default: " FM_DEFAULT_SOCKET ")\n"
 		   "      --device PATH    daemon, audit: also serve filemon(4)'s device at PATH\n"
-		   "                       (/dev/filemon for bmake), over FUSE\n"
+		   "                       (/dev/filemon for bmake), over CUSE or FUSE\n"
 		   "      --connect        trace through the daemon only\n"
 		   "      --standalone     trace in this process only (needs root or CAP_BPF)\n"
 		   "      --max-sessions N daemon: most sessions at once (default and limit: %d)\n"
