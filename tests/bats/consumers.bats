@@ -108,7 +108,7 @@ bmake_build_with_sections() {
 	strace -f -y -qq -e status=successful \
 		-e trace=open,openat,openat2,creat,execve,chdir,fchdir,clone,clone3,fork,vfork \
 		-o "$BATS_TEST_TMPDIR/st" make -s -j2 >/dev/null
-	s=$(awk -v cwd="$P" -f "$BATS_TEST_DIRNAME/strace_view.awk" "$BATS_TEST_TMPDIR/st" | strip_tmp)
+	s=$(awk -v cwd="$P" -f "$BATS_TEST_DIRNAME/strace_view.awk" "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/st" | strip_tmp)
 	make -s clean
 	"$FILEMOND" -o "$BATS_TEST_TMPDIR/fm" -- make -s -j2 >/dev/null
 	assert_wellformed "$BATS_TEST_TMPDIR/fm"

@@ -7,6 +7,10 @@
 # script, whose first line "#!interp" the model reads from the file itself,
 # E of the name, of interp and of the file the kernel ran (interp's
 # realpath), each once.
+# Give the file twice: the first pass only learns each child's parent, as
+# a child's first calls can be printed before its parent's clone returns
+# (a slow machine); the child then starts in its parent's cwd, which cannot
+# change while the parent waits in clone.
 
 function fold(p,    n, i, parts, out) {
 	n = split(p, parts, "/")
@@ -36,6 +40,7 @@ function quoted_arg(s, k,    i, rest) {
 	sub(/^[^"]*"/, "", rest); sub(/".*/, "", rest)
 	return rest
 }
+FNR == 1 { delete pending; last_unfinished = "" }
 {
 	line = $0
 	# Join a call strace split in two.  Its second half is "<... x resumed>"
@@ -53,10 +58,14 @@ function quoted_arg(s, k,    i, rest) {
 		sub(/ <unfinished \.\.\.>$/, "", line); pending[pid] = line; last_unfinished = pid; next
 	}
 	if (line ~ /^<\.\.\. [a-z0-9_]+ resumed>/) { sub(/^<\.\.\. [a-z0-9_]+ resumed>/, "", line); line = pending[pid] line }
-	if (!(pid in cwd_of)) cwd_of[pid] = cwd
 	if (line ~ /^(clone|clone3|fork|vfork)\(/ && line ~ /= [0-9]+$/) {
-		child = line; sub(/.*= /, "", child); cwd_of[child] = cwd_of[pid]; next
+		child = line; sub(/.*= /, "", child)
+		if (FNR == NR) { parent_of[child] = pid; next }
+		if (!(child in cwd_of)) cwd_of[child] = cwd_of[pid]
+		next
 	}
+	if (FNR == NR) next
+	if (!(pid in cwd_of)) cwd_of[pid] = (pid in parent_of) ? cwd_of[parent_of[pid]] : cwd
 	if (line ~ /^chdir\(/ && line ~ /= 0$/) { cwd_of[pid] = absolute(pid, quoted_arg(line, 1)); next }
 	if (line ~ /^fchdir\(/ && line ~ /= 0$/) { d = line; sub(/^fchdir\([0-9]+</, "", d); sub(/>.*/, "", d); cwd_of[pid] = d; next }
 	if (line ~ /^execve\(/ && line ~ /= 0$/) {
@@ -76,8 +85,8 @@ function quoted_arg(s, k,    i, rest) {
 	if (line ~ /^(open|openat|openat2|creat)\(/ && line ~ /= [0-9]+<.*>$/) {
 		resolved = line; sub(/.*= [0-9]+</, "", resolved); sub(/>$/, "", resolved)
 		name = quoted_arg(line, 1)
-		if (line ~ /^(openat|openat2)\(</) {   # a real dirfd, shown by -y
-			dir = line; sub(/^[a-z0-9]+\([0-9]+</, "", dir); sub(/>.*/, "", dir)
+		if (line ~ /^(openat|openat2)\((AT_FDCWD|[0-9]+)</) {   # the dirfd's path, shown by -y
+			dir = line; sub(/^[a-z0-9]+\((AT_FDCWD|[0-9]+)</, "", dir); sub(/>.*/, "", dir)
 			named = substr(name, 1, 1) == "/" ? fold(name) : fold(dir "/" name)
 		} else {
 			named = absolute(pid, name)
