@@ -416,8 +416,8 @@ audit_run() { # rep workload tracer -> appends "rep workload tracer seconds even
 		lost=$(( $(auditctl -s | awk '$1 == "lost" {print $2}') - l0 ))
 		auditctl -D >/dev/null
 		kill -TERM "$pid"; wait "$pid"
-		events=$(grep -c "name=\"$work/run" "$work/auditd/audit.log" 2>/dev/null)
-		rm -f "$work/auditd/audit.log" ;;
+		events=$(cat "$work"/auditd/audit.log* 2>/dev/null | grep -c "name=\"$work/run")
+		rm -f "$work"/auditd/audit.log* ;;
 	session)
 		events=$(grep -cE "^[ERW] [0-9]+ $work/run" "$work/log")
 		lost=$(sed -n 's/^# lost \([0-9]*\) events$/\1/p' "$work/log"); lost=${lost:-0} ;;
@@ -428,7 +428,9 @@ audit_tracers=(none audit session)
 if command -v auditd >/dev/null && auditctl -s >/dev/null 2>&1; then
 	audit_tracers+=(auditd)
 	mkdir -p "$work/auditd"
-	sed "s#^log_file.*#log_file = $work/auditd/audit.log#" /etc/audit/auditd.conf >"$work/auditd/auditd.conf"
+	# one log large enough for a run, so every record of the workload is counted
+	sed -e "s#^log_file.*#log_file = $work/auditd/audit.log#" -e "s#^max_log_file =.*#max_log_file = 4096#" \
+		/etc/audit/auditd.conf >"$work/auditd/auditd.conf"
 	chmod 0640 "$work/auditd/auditd.conf"
 fi
 : >"$out/audit.txt"

@@ -59,9 +59,7 @@ struct audit {
 	const struct audit_config *cfg;
 	struct audit_file *file; /* the audit's files, or NULL for a session's renderer */
 	FILE *direct; /* a session's renderer: the stream of its log */
-	FILE *line; /* the line being formatted (memstream over line_buf) */
-	char *line_buf;
-	size_t line_size;
+	struct jbuf line; /* the line being formatted */
 	char host[256];
 	char boot_id[40];
 	long long realtime_off; /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
@@ -361,7 +359,7 @@ static void seq_seen(struct audit *a, uint64_t seq)
 
 /* The date and time of the second, formatted again only when it changes
  * (one thread: the consumer's). */
-static void put_time(FILE *f, long long ns)
+static void put_time(struct jbuf *f, long long ns)
 {
 	static time_t last = -1;
 	static char buf[32];
@@ -373,38 +371,76 @@ static void put_time(FILE *f, long long ns)
 		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
 		last = s;
 	}
-	fprintf(f, "\"%s.%09lldZ\"", buf, ns % 1000000000LL);
+	jb_putc(f, '"');
+	jb_puts(f, buf);
+	jb_putc(f, '.');
+	jb_u64_pad(f, (unsigned long long)(ns % 1000000000LL), 9);
+	JB_LIT(f, "Z\"");
 }
 
-/* ,"key":"value" */
-static bool put_kv(FILE *f, const char *key, const char *value)
+/* ,"key":"value" (value: any bytes) */
+static bool put_kv(struct jbuf *f, const char *key, const char *value)
 {
-	fprintf(f, ",\"%s\":", key);
+	JB_LIT(f, ",\"");
+	jb_puts(f, key);
+	JB_LIT(f, "\":");
 	return json_cstr(f, value);
 }
 
-static void put_host(struct audit *a, FILE *f)
+/* prefix"word" (word: one of the program's own names, no escape needed) */
+static void put_word(struct jbuf *f, const char *prefix, const char *word)
 {
-	fputs(",\"host\":{\"name\":", f);
-	json_cstr(f, a->host);
-	fprintf(f, ",\"boot\":{\"id\":\"%s\"}}", a->boot_id);
+	jb_puts(f, prefix);
+	jb_putc(f, '"');
+	jb_puts(f, word);
+	jb_putc(f, '"');
 }
 
-/* A line is done: to the file, or counted lost. */
-static void line_end(struct audit *a)
+/* prefix then v */
+static void put_num(struct jbuf *f, const char *prefix, unsigned long long v)
+{
+	jb_puts(f, prefix);
+	jb_u64(f, v);
+}
+
+static void put_host(struct audit *a, struct jbuf *f)
+{
+	JB_LIT(f, ",\"host\":{\"name\":");
+	json_cstr(f, a->host);
+	put_word(f, ",\"boot\":{\"id\":", a->boot_id);
+	JB_LIT(f, "}}");
+}
+
+/* {"@timestamp":now,"event":{"kind":kind,"action":action} */
+static void put_state_head(struct jbuf *f, const char *kind, const char *action)
+{
+	JB_LIT(f, "{\"@timestamp\":");
+	put_time(f, clock_ns(CLOCK_REALTIME));
+	put_word(f, ",\"event\":{\"kind\":", kind);
+	put_word(f, ",\"action\":", action);
+	jb_putc(f, '}');
+}
+
+/* A line is done: to the file, or counted lost (with the records no line
+ * could be made of, reported as such in the stream).  False if lost. */
+static bool line_end(struct audit *a)
 {
 	FILE *out = a->direct ? a->direct : audit_file_fp(a->file);
-	off_t n;
+	struct jbuf *line = &a->line;
 
-	fputs("}\n", a->line);
-	fflush(a->line);
-	n = ftello(a->line);
-	if (out && n > 0) {
-		fwrite(a->line_buf, 1, (size_t)n, out);
+	bool made;
+
+	JB_LIT(line, "}\n");
+	made = !line->broken; /* else: no memory for it */
+	if (!made)
+		a->malformed++;
+	else if (out) {
+		fwrite(line->p, 1, line->len, out);
 		if (!a->direct)
-			audit_file_line(a->file, (size_t)n);
+			audit_file_line(a->file, line->len);
 	}
-	rewind(a->line);
+	jb_reset(line);
+	return made;
 }
 
 /* --- journald (cfg->journal): MESSAGE_ID per kind of entry --- */
@@ -507,19 +543,22 @@ static void journal_event(struct audit *a, const struct fm_event *ev, const stru
 
 static void write_lost(struct audit *a, unsigned long long count, const char *where, const struct hole *h)
 {
-	FILE *f = a->line;
+	struct jbuf *f = &a->line;
 
 	journal_lost_entry(a, count, where, h);
 
-	fputs("{\"@timestamp\":", f);
+	JB_LIT(f, "{\"@timestamp\":");
 	put_time(f, clock_ns(CLOCK_REALTIME));
-	fputs(",\"event\":{\"kind\":\"alert\",\"action\":\"lost\",\"outcome\":\"failure\"}", f);
+	JB_LIT(f, ",\"event\":{\"kind\":\"alert\",\"action\":\"lost\",\"outcome\":\"failure\"}");
 	put_host(a, f);
-	fprintf(f, ",\"filemond\":{\"schema\":%d,\"lost\":{\"count\":%llu,\"where\":\"%s\"", AUDIT_SCHEMA, count, where);
-	if (h)
-		fprintf(f, ",\"seq_first\":%llu,\"seq_last\":%llu", (unsigned long long)h->first,
-			(unsigned long long)h->last);
-	fputs("}}", f);
+	put_num(f, ",\"filemond\":{\"schema\":", AUDIT_SCHEMA);
+	put_num(f, ",\"lost\":{\"count\":", count);
+	put_word(f, ",\"where\":", where);
+	if (h) {
+		put_num(f, ",\"seq_first\":", h->first);
+		put_num(f, ",\"seq_last\":", h->last);
+	}
+	JB_LIT(f, "}}");
 	line_end(a);
 }
 
@@ -554,7 +593,7 @@ static const char *type_of(const struct fm_event *ev)
 	}
 }
 
-static void put_open_flags(FILE *f, uint32_t flags, bool created)
+static void put_open_flags(struct jbuf *f, uint32_t flags, bool created)
 {
 	static const struct {
 		uint32_t bit;
@@ -564,31 +603,31 @@ static void put_open_flags(FILE *f, uint32_t flags, bool created)
 		      { O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE" }, { O_PATH, "O_PATH" } };
 	int acc = flags & O_ACCMODE;
 
-	fprintf(f, ",\"open\":{\"access\":\"%s\",\"flags\":[\"%s\"", acc == O_RDONLY ? "read" : acc == O_WRONLY ? "write" : "read-write",
-		acc == O_RDONLY ? "O_RDONLY" : acc == O_WRONLY ? "O_WRONLY" : "O_RDWR");
+	put_word(f, ",\"open\":{\"access\":", acc == O_RDONLY ? "read" : acc == O_WRONLY ? "write" : "read-write");
+	put_word(f, ",\"flags\":[", acc == O_RDONLY ? "O_RDONLY" : acc == O_WRONLY ? "O_WRONLY" : "O_RDWR");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (flags & names[i].bit)
-			fprintf(f, ",\"%s\"", names[i].name);
-	fputs(created ? "],\"created\":true}" : "]}", f);
+			put_word(f, ",", names[i].name);
+	jb_puts(f, created ? "],\"created\":true}" : "]}");
 }
 
 /* process.args from the NUL-separated list. */
-static bool put_args(FILE *f, const struct record_paths *rp)
+static bool put_args(struct jbuf *f, const struct record_paths *rp)
 {
 	bool invalid = false;
 	size_t i = 0;
 
-	fputs(",\"args\":[", f);
+	JB_LIT(f, ",\"args\":[");
 	while (i < rp->argv_len) {
 		const char *s = rp->argv + i;
 		size_t n = strnlen(s, rp->argv_len - i);
 
 		if (i)
-			putc(',', f);
+			jb_putc(f, ',');
 		invalid |= json_str(f, s, n);
 		i += n + 1;
 	}
-	putc(']', f);
+	jb_putc(f, ']');
 	return invalid;
 }
 
@@ -605,7 +644,7 @@ static const char *main_path(const struct fm_event *ev, const struct record_path
 	return rp->named[0];
 }
 
-static void put_process(struct audit *a, FILE *f, const struct fm_event *ev, const struct record_paths *rp,
+static void put_process(struct audit *a, struct jbuf *f, const struct fm_event *ev, const struct record_paths *rp,
 			const struct proc *p, bool *invalid)
 {
 	const struct fm_audit *au = rp->audit;
@@ -613,26 +652,45 @@ static void put_process(struct audit *a, FILE *f, const struct fm_event *ev, con
 
 	memcpy(comm, au->comm, sizeof(au->comm));
 	comm[sizeof(au->comm)] = '\0';
-	fprintf(f, ",\"process\":{\"pid\":%u,\"thread\":{\"id\":%u},\"parent\":{\"pid\":%u}", ev->pid, au->tid, au->ppid);
-	fprintf(f, ",\"entity_id\":\"%.8s-%u-%llu\"", a->boot_id, ev->pid, (unsigned long long)au->start_ns);
+	put_num(f, ",\"process\":{\"pid\":", ev->pid);
+	put_num(f, ",\"thread\":{\"id\":", au->tid);
+	put_num(f, "},\"parent\":{\"pid\":", au->ppid);
+	JB_LIT(f, "},\"entity_id\":\"");
+	jb_mem(f, a->boot_id, strnlen(a->boot_id, 8));
+	put_num(f, "-", ev->pid);
+	put_num(f, "-", au->start_ns);
+	jb_putc(f, '"');
 	*invalid |= put_kv(f, "name", comm);
 	if (p && p->exe)
 		*invalid |= put_kv(f, "executable", p->exe);
 	if (ev->kind == FM_EXEC && rp->argv)
 		*invalid |= put_args(f, rp);
 	if (ev->kind == FM_EXIT)
-		fprintf(f, ",\"exit_code\":%d", (ev->aux >> 8) & 0xff);
+		put_num(f, ",\"exit_code\":", (ev->aux >> 8) & 0xff);
 	if (ev->kind == FM_CHDIR && rp->file)
 		*invalid |= put_kv(f, "working_directory", rp->file);
-	putc('}', f);
+	jb_putc(f, '}');
 }
 
-static void put_identity(FILE *f, const struct fm_audit *au)
+/* prefix"v" (ECS writes ids as strings) */
+static void put_id(struct jbuf *f, const char *prefix, unsigned int v)
 {
-	fprintf(f, ",\"user\":{\"id\":\"%u\",\"effective\":{\"id\":\"%u\"}", au->uid, au->euid);
-	if (au->auid != 0xffffffffu)
-		fprintf(f, ",\"audit\":{\"id\":\"%u\"}", au->auid);
-	fprintf(f, "},\"group\":{\"id\":\"%u\",\"effective\":{\"id\":\"%u\"}}", au->gid, au->egid);
+	put_num(f, prefix, v);
+	jb_putc(f, '"');
+}
+
+static void put_identity(struct jbuf *f, const struct fm_audit *au)
+{
+	put_id(f, ",\"user\":{\"id\":\"", au->uid);
+	put_id(f, ",\"effective\":{\"id\":\"", au->euid);
+	jb_putc(f, '}');
+	if (au->auid != 0xffffffffu) {
+		put_id(f, ",\"audit\":{\"id\":\"", au->auid);
+		jb_putc(f, '}');
+	}
+	put_id(f, "},\"group\":{\"id\":\"", au->gid);
+	put_id(f, ",\"effective\":{\"id\":\"", au->egid);
+	JB_LIT(f, "}}");
 }
 
 static void write_event(struct audit *a, const struct fm_event *ev, const struct record_paths *rp,
@@ -642,67 +700,89 @@ static void write_event(struct audit *a, const struct fm_event *ev, const struct
 	long long ret = (long long)au->ret;
 	bool failed = ev->flags & FM_EV_FAILED, kernel, invalid = false;
 	const char *path = main_path(ev, rp, &kernel);
-	FILE *f = a->line;
+	struct jbuf *f = &a->line;
 	char cid[65];
 
-	fputs("{\"@timestamp\":", f);
+	JB_LIT(f, "{\"@timestamp\":");
 	put_time(f, (long long)au->time_ns + a->realtime_off);
-	fprintf(f, ",\"event\":{\"kind\":\"event\",\"action\":\"%s\",\"category\":[\"%s\"],\"type\":[\"%s\"],\"outcome\":\"%s\"}",
-		action_of(ev), category_of(ev->kind), type_of(ev), failed ? "failure" : "success");
-	if (failed)
-		fprintf(f, ",\"error\":{\"code\":\"%s\",\"message\":\"%s\"}", strerrorname_np((int)-ret) ?: "unknown",
-			strerror((int)-ret));
+	put_word(f, ",\"event\":{\"kind\":\"event\",\"action\":", action_of(ev));
+	put_word(f, ",\"category\":[", category_of(ev->kind));
+	put_word(f, "],\"type\":[", type_of(ev));
+	put_word(f, "],\"outcome\":", failed ? "failure" : "success");
+	jb_putc(f, '}');
+	if (failed) {
+		put_word(f, ",\"error\":{\"code\":", strerrorname_np((int)-ret) ?: "unknown");
+		put_word(f, ",\"message\":", strerror((int)-ret));
+		jb_putc(f, '}');
+	}
 	put_process(a, f, ev, rp, p, &invalid);
 	put_identity(f, au);
 	if (path) {
-		fputs(",\"file\":{\"path\":", f);
+		JB_LIT(f, ",\"file\":{\"path\":");
 		invalid |= json_cstr(f, path);
 		if (ev->kind == FM_SYMLINK && rp->text)
 			invalid |= put_kv(f, "target_path", rp->text);
-		putc('}', f);
+		jb_putc(f, '}');
 	}
-	if (cgroup && container_id(cgroup, cid))
-		fprintf(f, ",\"container\":{\"id\":\"%s\"}", cid);
+	if (cgroup && container_id(cgroup, cid)) {
+		put_word(f, ",\"container\":{\"id\":", cid);
+		jb_putc(f, '}');
+	}
 	put_host(a, f);
-	fprintf(f, ",\"filemond\":{\"schema\":%d,\"seq\":%llu", AUDIT_SCHEMA, (unsigned long long)au->seq);
-	if (ev->session != FM_NO_SESSION)
-		fprintf(f, ",\"session\":\"%u.%u\"", ev->session, ev->gen);
+	put_num(f, ",\"filemond\":{\"schema\":", AUDIT_SCHEMA);
+	put_num(f, ",\"seq\":", au->seq);
+	if (ev->session != FM_NO_SESSION) {
+		put_num(f, ",\"session\":\"", ev->session);
+		put_num(f, ".", ev->gen);
+		jb_putc(f, '"');
+	}
 	if (au->sesid != 0xffffffffu)
-		fprintf(f, ",\"audit_session\":%u", au->sesid);
-	if (au->ns_level)
-		fprintf(f, ",\"pid_ns\":{\"pid\":%u,\"level\":%u}", au->ns_pid, au->ns_level);
-	fprintf(f, ",\"cgroup\":{\"id\":%llu", (unsigned long long)au->cgroup_id);
+		put_num(f, ",\"audit_session\":", au->sesid);
+	if (au->ns_level) {
+		put_num(f, ",\"pid_ns\":{\"pid\":", au->ns_pid);
+		put_num(f, ",\"level\":", au->ns_level);
+		jb_putc(f, '}');
+	}
+	put_num(f, ",\"cgroup\":{\"id\":", au->cgroup_id);
 	if (cgroup)
 		invalid |= put_kv(f, "path", cgroup);
-	putc('}', f);
+	jb_putc(f, '}');
 	if (path)
-		fprintf(f, ",\"path_source\":\"%s\"", kernel ? "kernel" : "argument");
+		put_word(f, ",\"path_source\":", kernel ? "kernel" : "argument");
 	if ((ev->kind == FM_RENAME || ev->kind == FM_LINK) && rp->named[0]) {
-		fputs(",\"source\":{\"path\":", f);
+		JB_LIT(f, ",\"source\":{\"path\":");
 		invalid |= json_cstr(f, rp->named[0]);
-		putc('}', f);
+		jb_putc(f, '}');
 	}
 	if (ev->kind == FM_OPEN)
 		put_open_flags(f, ev->aux, ev->flags & FM_EV_CREATED);
 	if (ev->kind == FM_FORK)
-		fprintf(f, ",\"child_pid\":%u", ev->aux);
-	if (ev->kind == FM_MKDIR || ev->kind == FM_CHMOD)
-		fprintf(f, ",\"mode\":\"%04o\"", ev->aux & 07777);
-	if (ev->kind == FM_CHOWN && rp->has_owner)
-		fprintf(f, ",\"owner\":{\"uid\":%d,\"gid\":%d}", (int32_t)rp->owner_uid, (int32_t)rp->owner_gid);
+		put_num(f, ",\"child_pid\":", ev->aux);
+	if (ev->kind == FM_MKDIR || ev->kind == FM_CHMOD) {
+		JB_LIT(f, ",\"mode\":\"");
+		jb_oct(f, ev->aux & 07777, 4);
+		jb_putc(f, '"');
+	}
+	if (ev->kind == FM_CHOWN && rp->has_owner) {
+		JB_LIT(f, ",\"owner\":{\"uid\":");
+		jb_i64(f, (int32_t)rp->owner_uid);
+		JB_LIT(f, ",\"gid\":");
+		jb_i64(f, (int32_t)rp->owner_gid);
+		jb_putc(f, '}');
+	}
 	if (ev->kind == FM_EXIT && (ev->aux & 0x7f))
-		fprintf(f, ",\"signal\":%u", ev->aux & 0x7f);
+		put_num(f, ",\"signal\":", ev->aux & 0x7f);
 	if (ev->kind == FM_EXEC && rp->interp)
 		invalid |= put_kv(f, "interpreter", rp->interp);
 	if (ev->kind == FM_EXEC && rp->argv_cut)
-		fputs(",\"args_truncated\":true", f);
+		JB_LIT(f, ",\"args_truncated\":true");
 	if (rp->why)
 		put_kv(f, "unresolved", rp->why);
 	if (invalid)
-		fputs(",\"invalid_utf8\":true", f);
-	putc('}', f);
-	line_end(a);
-	a->events++;
+		JB_LIT(f, ",\"invalid_utf8\":true");
+	jb_putc(f, '}');
+	if (line_end(a))
+		a->events++;
 	if (a->journal && a->cfg->journal == JOURNAL_EVENTS)
 		journal_event(a, ev, rp, p, path, cgroup);
 }
@@ -795,10 +875,6 @@ static struct audit *audit_new(void)
 
 	if (!a)
 		return NULL;
-	if (!(a->line = open_memstream(&a->line_buf, &a->line_size))) {
-		free(a);
-		return NULL;
-	}
 	a->base.ops = &audit_ops;
 	if (gethostname(a->host, sizeof(a->host) - 1))
 		strcpy(a->host, "unknown");
@@ -813,8 +889,7 @@ static void audit_free(struct audit *a)
 	journal_entry_free(&a->je);
 	if (a->journal)
 		journal_close();
-	fclose(a->line);
-	free(a->line_buf);
+	jb_free(&a->line);
 	proc_free_all(a);
 	cgroup_free_all(a);
 	free(a);
@@ -867,20 +942,22 @@ bool audit_render_event(struct audit *a, FILE *out, const struct fm_event *ev, c
 void audit_render_note(struct audit *a, FILE *out, const char *action, pid_t pid, const char *message,
 		       long long lost)
 {
-	FILE *f = a->line;
+	struct jbuf *f = &a->line;
 
-	fputs("{\"@timestamp\":", f);
-	put_time(f, clock_ns(CLOCK_REALTIME));
-	fprintf(f, ",\"event\":{\"kind\":\"%s\",\"action\":\"%s\"}", lost > 0 ? "alert" : "state", action);
-	if (pid > 0)
-		fprintf(f, ",\"process\":{\"pid\":%d}", (int)pid);
+	put_state_head(f, lost > 0 ? "alert" : "state", action);
+	if (pid > 0) {
+		put_num(f, ",\"process\":{\"pid\":", (unsigned long long)pid);
+		jb_putc(f, '}');
+	}
 	if (message)
 		put_kv(f, "message", message);
 	put_host(a, f);
-	fprintf(f, ",\"filemond\":{\"schema\":%d", AUDIT_SCHEMA);
-	if (lost >= 0)
-		fprintf(f, ",\"lost\":{\"count\":%lld,\"where\":\"session\"}", lost);
-	putc('}', f);
+	put_num(f, ",\"filemond\":{\"schema\":", AUDIT_SCHEMA);
+	if (lost >= 0) {
+		put_num(f, ",\"lost\":{\"count\":", (unsigned long long)lost);
+		JB_LIT(f, ",\"where\":\"session\"}");
+	}
+	jb_putc(f, '}');
 	a->direct = out;
 	line_end(a);
 	a->direct = NULL;
@@ -930,14 +1007,13 @@ void audit_close(struct audit *a, unsigned long long *lost)
 
 void audit_lifecycle(struct audit *a, const char *action, const char *message)
 {
-	FILE *f = a->line;
+	struct jbuf *f = &a->line;
 
-	fputs("{\"@timestamp\":", f);
-	put_time(f, clock_ns(CLOCK_REALTIME));
-	fprintf(f, ",\"event\":{\"kind\":\"state\",\"action\":\"%s\"}", action);
+	put_state_head(f, "state", action);
 	put_kv(f, "message", message);
 	put_host(a, f);
-	fprintf(f, ",\"filemond\":{\"schema\":%d}", AUDIT_SCHEMA);
+	put_num(f, ",\"filemond\":{\"schema\":", AUDIT_SCHEMA);
+	jb_putc(f, '}');
 	line_end(a);
 	audit_file_flush(a->file);
 	if (!a->journal)

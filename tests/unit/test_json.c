@@ -11,16 +11,52 @@
 #include "check.h"
 #include "json.h"
 
-static char out[512];
+static struct jbuf out;
 static bool invalid;
 
+/* The string encoded, NUL-terminated for CHECK_STR. */
 static const char *enc(const char *s, size_t n)
 {
-	FILE *f = fmemopen(out, sizeof(out), "w");
+	jb_reset(&out);
+	invalid = json_str(&out, s, n);
+	jb_putc(&out, '\0');
+	return out.broken ? "(no memory)" : out.p;
+}
 
-	invalid = json_str(f, s, n);
-	fclose(f);
-	return out;
+/* Numbers: what printf would write. */
+static void check_numbers(void)
+{
+	static const unsigned long long u[] = { 0, 7, 10, 4294967295ULL, 18446744073709551615ULL };
+	static const long long i[] = { 0, -1, 42, -9223372036854775807LL - 1, 9223372036854775807LL };
+	char want[64];
+
+	for (size_t k = 0; k < sizeof(u) / sizeof(u[0]); k++) {
+		jb_reset(&out);
+		jb_u64(&out, u[k]);
+		jb_putc(&out, ' ');
+		jb_u64_pad(&out, u[k] % 1000000000ULL, 9);
+		jb_putc(&out, ' ');
+		jb_oct(&out, (unsigned int)(u[k] & 07777), 4);
+		jb_putc(&out, ' ');
+		jb_i64(&out, i[k]);
+		jb_putc(&out, '\0');
+		snprintf(want, sizeof(want), "%llu %09llu %04o %lld", u[k], u[k] % 1000000000ULL,
+			 (unsigned int)(u[k] & 07777), i[k]);
+		CHECK_STR(out.p, want);
+	}
+}
+
+/* A line longer than the first allocation grows, byte for byte. */
+static void check_growth(void)
+{
+	static char big[100000];
+
+	for (size_t k = 0; k < sizeof(big); k++)
+		big[k] = (char)('a' + k % 26);
+	jb_reset(&out);
+	CHECK(!json_str(&out, big, sizeof(big)));
+	CHECK(out.len == sizeof(big) + 2);
+	CHECK(out.p[0] == '"' && out.p[out.len - 1] == '"' && memcmp(out.p + 1, big, sizeof(big)) == 0);
 }
 
 #define ENC(lit) enc(lit, sizeof(lit) - 1)
@@ -46,5 +82,8 @@ int main(void)
 	/* a NUL inside the length is a byte like any other */
 	CHECK_STR(enc("a\0b", 3), "\"a\\u0000b\"");
 	CHECK(!invalid);
+	check_numbers();
+	check_growth();
+	jb_free(&out);
 	return check_summary("json");
 }
