@@ -31,6 +31,8 @@
  * (its task preempted between the two; under emulation for long): a hole
  * is reported once it has outlived two whole drains and this long. */
 #define HOLE_AGE_MS 1000
+#define WRITER_RETRY_MS 250 /* a writer's report lost: the next this much later */
+#define CLOSE_REPORT_MS 1000 /* at close, the wait for the writer's last report */
 #define PROC_BUCKETS 4096
 #define PROC_MAX 65536 /* processes whose executable is kept */
 #define CGROUP_BUCKETS 1024
@@ -66,7 +68,13 @@ struct audit {
 	uint64_t next_seq;
 	struct hole holes[MAX_HOLES];
 	int nholes;
-	unsigned long long events, filtered, lost_ring, malformed, malformed_told, writer_told;
+	unsigned long long events, filtered, lost_ring, malformed, malformed_told;
+	/* The writer's losses in the stream (writer_report_step): writer_told
+	 * are in lines written; a report handed over (report_out) covers up
+	 * to writer_reported; writer_due: more were lost. */
+	unsigned long long writer_told, writer_reported;
+	bool report_out, writer_due;
+	long long writer_retry_ms; /* a report was lost: the next not before */
 	struct proc *procs[PROC_BUCKETS];
 	int nprocs;
 	struct journal_entry je; /* journald's copy (cfg->journal), or unused */
@@ -826,12 +834,50 @@ static void on_malformed(struct output *base)
 	((struct audit *)base)->malformed++;
 }
 
+/*
+ * Lines the writer lost (a full disk) are told in the stream by a line that
+ * can itself be lost.  The report is handed over only once every line
+ * before it is written or counted lost (drained), and alone: the consumer
+ * holds (on_full) and on_flush writes nothing until it is drained too.  If
+ * no line was lost meanwhile the report went in and its lines are told; if
+ * one was, it was the report, and the next report covers it with the rest.
+ * So the writer's counts in the stream add up to exactly what it lost; only
+ * a line written outside the consumer while a report is out (a lifecycle
+ * line, the records of the last drain at exit) can make them add up to
+ * more, never to less.  True while the consumer should wait.
+ */
+static bool writer_report_step(struct audit *a)
+{
+	unsigned long long lost;
+
+	if (!a->report_out && mono_ms() < a->writer_retry_ms)
+		return false;
+	if (!audit_file_drained(a->file))
+		return true;
+	lost = audit_file_lost(a->file);
+	if (a->report_out && lost == a->writer_reported)
+		a->writer_told = lost;
+	else if (a->report_out) /* the disk is still full: try again later, not in a loop */
+		a->writer_retry_ms = mono_ms() + WRITER_RETRY_MS;
+	a->writer_due = lost > a->writer_told;
+	if (a->report_out || !a->writer_due) {
+		a->report_out = false;
+		return false;
+	}
+	write_lost(a, lost - a->writer_told, "writer", NULL);
+	audit_file_flush(a->file);
+	a->writer_reported = lost;
+	a->report_out = true;
+	return true;
+}
+
 static void on_flush(struct output *base, bool whole)
 {
 	struct audit *a = (struct audit *)base;
-	unsigned long long writer = audit_file_lost(a->file);
 	long long now = a->nholes ? mono_ms() : 0;
 
+	if (a->report_out && writer_report_step(a))
+		return; /* the writer's report is alone in flight */
 	for (int i = a->nholes - 1; i >= 0 && whole; i--) /* (a held drain left records in the ring) */
 		if (a->holes[i].old && now - a->holes[i].born_ms >= HOLE_AGE_MS)
 			hole_report(a, i);
@@ -840,12 +886,6 @@ static void on_flush(struct output *base, bool whole)
 	if (a->malformed > a->malformed_told) {
 		write_lost(a, a->malformed - a->malformed_told, "records", NULL);
 		a->malformed_told = a->malformed;
-	}
-	if (writer > a->writer_told) {
-		write_lost(a, writer - a->writer_told, "writer", NULL);
-		audit_file_flush(a->file);
-		if (audit_file_lost(a->file) == writer) /* the report itself went in; else next time */
-			a->writer_told = writer;
 	}
 	if (a->journal_lost > a->journal_told) { /* the stream says what the journal missed */
 		unsigned long long n = a->journal_lost - a->journal_told;
@@ -857,11 +897,17 @@ static void on_flush(struct output *base, bool whole)
 	}
 	a->realtime_off = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	audit_file_flush(a->file);
+	if (audit_file_lost(a->file) > a->writer_told)
+		a->writer_due = true; /* reported by on_full, once the writer is drained */
 }
 
 static bool on_full(struct output *base)
 {
-	return audit_file_full(((struct audit *)base)->file);
+	struct audit *a = (struct audit *)base;
+
+	if ((a->writer_due || a->report_out) && writer_report_step(a))
+		return true;
+	return audit_file_full(a->file);
 }
 
 static const struct output_ops audit_ops = { .record = on_record, .malformed = on_malformed, .flush = on_flush,
@@ -999,6 +1045,9 @@ void audit_close(struct audit *a, unsigned long long *lost)
 	if (!a)
 		return;
 	audit_end_holes(a);
+	a->writer_retry_ms = 0; /* one last try */
+	for (int ms = 0; ms < CLOSE_REPORT_MS && (a->writer_due || a->report_out) && writer_report_step(a); ms++)
+		usleep(1000);
 	on_flush(&a->base, true);
 	audit_file_close(a->file, &writer);
 	*lost += a->lost_ring + a->malformed + writer;

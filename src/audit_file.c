@@ -42,6 +42,8 @@ static int use_fd(struct audit_file *f, int fd)
 	f->size = !f->is_stdout && fstat(fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
 	err = sink_open(&f->sink, &f->fp, fd, -1);
 	close(fd);
+	if (!err && !f->is_stdout)
+		sink_outlast_full(f->sink);
 	return err;
 }
 
@@ -50,6 +52,16 @@ static int open_sink(struct audit_file *f)
 	int fd = open_fd(f);
 
 	return fd < 0 ? fd : use_fd(f, fd);
+}
+
+bool audit_file_drained(struct audit_file *f)
+{
+	if (f->sink && sink_queued(f->sink))
+		return false;
+	for (int i = 0; i < MAX_RETIRING; i++)
+		if (f->retiring[i] && !sink_done(f->retiring[i]))
+			return false;
+	return true;
 }
 
 bool audit_file_full(struct audit_file *f)

@@ -31,6 +31,8 @@ void audit_file_reopen(struct audit_file *f);
 void audit_file_set_rotation(struct audit_file *f, unsigned long long rotate_size, unsigned int keep);
 /* Is the writer more than half a queue (SINK_MAX_BYTES) behind? */
 bool audit_file_full(struct audit_file *f);
+/* Is every line handed over written or counted lost? */
+bool audit_file_drained(struct audit_file *f);
 /* Lines lost so far. */
 unsigned long long audit_file_lost(const struct audit_file *f);
 /* The file's path, or "-" for standard output. */

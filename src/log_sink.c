@@ -34,6 +34,7 @@ struct log_sink {
 	struct buf queue; /* handed over, not yet taken by the writer */
 	size_t pending; /* bytes in queue and in the writer's hands */
 	bool finishing, cancelled, failed, done;
+	bool outlast_full; /* a regular file: a full disk drops lines, not the sink */
 	int error; /* first write error, as -errno */
 	long long progress_ms; /* last write, or when pending last became non-zero */
 	unsigned long long lost; /* lines dropped or not written */
@@ -96,9 +97,33 @@ static ssize_t sink_put(void *cookie, const char *p, size_t n)
 	return (ssize_t)n;
 }
 
+/*
+ * The disk is full (outlast_full): what is left of the batch is counted
+ * lost, and a line the write cut is cut from the file too (back to the
+ * end of the last whole line), so the file holds only whole lines and the
+ * next batch starts a line of its own.  The writer goes on: once space
+ * returns, lines are written again.  batch: the batch's first byte; p: the
+ * first byte not written.
+ */
+static void drop_rest(struct log_sink *k, const char *batch, const char *p, size_t n)
+{
+	const char *nl = p > batch ? memrchr(batch, '\n', (size_t)(p - batch)) : NULL;
+	size_t cut = (size_t)(p - (nl ? nl + 1 : batch));
+	off_t end;
+
+	if (cut && (end = lseek(k->fd, 0, SEEK_END)) >= (off_t)cut)
+		(void)!ftruncate(k->fd, end - (off_t)cut); /* shrinking needs no space */
+	add_lost(k, count_lines(p, n));
+	pthread_mutex_lock(&k->mu);
+	k->pending -= n;
+	pthread_mutex_unlock(&k->mu);
+}
+
 /* Write one batch; false once the sink has failed or was cancelled. */
 static bool write_batch(struct log_sink *k, const char *p, size_t n)
 {
+	const char *batch = p;
+
 	while (n > 0) {
 		ssize_t w;
 
@@ -123,6 +148,10 @@ static bool write_batch(struct log_sink *k, const char *p, size_t n)
 
 			poll(&pf, 1, 1000);
 			continue;
+		}
+		if (w < 0 && (errno == ENOSPC || errno == EDQUOT) && k->outlast_full) {
+			drop_rest(k, batch, p, n);
+			return true;
 		}
 		pthread_mutex_lock(&k->mu);
 		if (!k->error)
@@ -221,6 +250,13 @@ int sink_open(struct log_sink **out, FILE **fp, int fd, int done_eventfd)
 	}
 	*out = k;
 	return 0;
+}
+
+void sink_outlast_full(struct log_sink *k)
+{
+	pthread_mutex_lock(&k->mu);
+	k->outlast_full = true;
+	pthread_mutex_unlock(&k->mu);
 }
 
 void sink_flush(struct log_sink *k, FILE *fp)

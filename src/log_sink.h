@@ -29,6 +29,10 @@ struct log_sink;
 
 /* Take a duplicate of fd; *fp receives the stream to format into.  0 or -errno. */
 int sink_open(struct log_sink **out, FILE **fp, int fd, int done_eventfd);
+/* The fd is a regular file that may fill (the audit's): on ENOSPC or
+ * EDQUOT the lines are counted lost and the writer goes on, so writing
+ * resumes when space returns; the file keeps only whole lines. */
+void sink_outlast_full(struct log_sink *k);
 /* Hand what was formatted to the writer. */
 void sink_flush(struct log_sink *k, FILE *fp);
 /* Lines queued and none written for at least ms milliseconds? */

@@ -122,11 +122,43 @@ static void write_error_is_loss(void)
 	CHECK(lost == 10);
 }
 
+/* A full disk on a file that outlasts it: the lines are counted lost, no
+ * error is kept and the writer goes on (what it writes later is written). */
+static void full_disk_is_outlasted(void)
+{
+	struct log_sink *k;
+	unsigned long long lost = 0;
+	int fd = open("/dev/full", O_WRONLY | O_CLOEXEC), err;
+	long long t0 = mono_ms();
+	FILE *fp;
+
+	CHECK(fd >= 0);
+	CHECK(sink_open(&k, &fp, fd, -1) == 0);
+	close(fd);
+	sink_outlast_full(k);
+	for (int i = 0; i < 10; i++)
+		fprintf(fp, "record %d\n", i);
+	sink_flush(k, fp);
+	while (sink_queued(k) && mono_ms() - t0 < 5000)
+		usleep(1000);
+	CHECK(sink_queued(k) == 0);
+	CHECK(sink_lost(k) == 10);
+	CHECK(sink_written(k) == 1); /* not an error */
+	CHECK(!sink_done(k)); /* the writer waits for more */
+	for (int i = 0; i < 5; i++)
+		fprintf(fp, "record %d\n", i);
+	sink_finish(k, fp);
+	err = sink_close(k, &lost);
+	CHECK(err == 0);
+	CHECK(lost == 15);
+}
+
 int main(void)
 {
 	sink_init_signals();
 	nonblocking_pipe_read_slowly();
 	blocked_pipe_is_cancelled();
 	write_error_is_loss();
+	full_disk_is_outlasted();
 	return check_summary("sink");
 }
