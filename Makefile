@@ -133,7 +133,7 @@ install: $(BIN)
 	install -D -m 0644 man/filemond.8 $(DESTDIR)$(PREFIX)/share/man/man8/filemond.8
 	install -D -m 0644 include/dev/filemon/filemon.h $(DESTDIR)$(PREFIX)/include/dev/filemon/filemon.h
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/filemond
-	for u in filemond-audit.service filemond.service; do \
+	for u in filemond-audit.service filemond-device.service filemond.service; do \
 		$(UNIT_SUBST) packaging/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	install -m 0644 packaging/filemond.socket $(DESTDIR)$(UNITDIR)/filemond.socket

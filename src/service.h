@@ -12,8 +12,9 @@
 
 /*
  * The session service: the one core every frontend drives (the CLI's
- * in-process backend, the daemon's socket, later /dev/filemon and the
- * audit service).  It owns the BPF object and the ring consumer, knows
+ * in-process backend, the daemon's socket, /dev/filemon).  The audit is
+ * not a session: it is an output of the same consumer (service_opts.audit),
+ * fed every record.  It owns the BPF object and the ring consumer, knows
  * every open session, and keeps in one place what a session may do:
  *
  *   open      with the client's credentials; limits: --max-sessions, and

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # /dev/filemon (src/device.c): FreeBSD's device and ioctls, served by the
-# daemon over FUSE.  The consumers are an unpatched bmake built from
+# daemon: a CUSE device where the kernel has CUSE (the 6.1 and 6.12
+# guests), else a FUSE file (this machine).  The consumers are an unpatched bmake built from
 # Debian's source with --with-filemon=dev against include/dev/filemon/
 # filemon.h (tests/lib/bmake-filemon.sh), Debian's meta2deps.py and
 # meta2deps.sh, and tests/prog/fmdev.c for each errno rule.  Ground truth:
@@ -356,4 +357,24 @@ close OK"
 	kill -TERM "$p"
 	wait "$p"
 	grep -qE '^# lost [1-9][0-9]* events$' "$D/log" || fail "no final loss line: $(tail -5 "$D/log")"
+}
+
+@test "the socket's limits hold on the device: a user past --user-sessions is refused at open, root is not" {
+	local dev=$PUB/dev-limit u=$PUB/u$BATS_TEST_NUMBER
+	mkdir -m 0777 "$u"
+	"$FILEMOND" --daemon --socket "$PUB/fm-limit.sock" --device "$dev" --user-sessions 1 2>"$D/err" &
+	local p=$!
+	echo "$p" >>"$D/pids"
+	for _ in $(seq 200); do findmnt -n "$dev" >/dev/null 2>&1 && break; sleep 0.05; done
+	# the user's first handle is a session; a second, held at once, is one too many
+	run as_user "$FMDEV" "$dev" "log:$u/log" "2:log:$u/log2" close
+	assert_failure 2
+	assert_line "log:$u/log OK"
+	assert_line --partial "Disk quota exceeded"
+	# root keeps its slots
+	run "$FMDEV" "$dev" "log:$D/log" "2:log:$D/log2" close
+	assert_success
+	assert_line "2:log:$D/log2 OK"
+	kill -TERM "$p"
+	wait "$p"
 }

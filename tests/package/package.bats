@@ -69,8 +69,11 @@ snapshot() {
 	run in_chroot sh -c "apt-get update -qq && apt-get install -y -qq /tmp/$DEB_NAME"
 	assert_success
 	[ -L "$CH/etc/systemd/system/sockets.target.wants/filemond.socket" ]
-	run find "$CH/etc/systemd/system" -name 'filemond-audit*'
+	run find "$CH/etc/systemd/system" -name 'filemond-audit*' -o -name 'filemond-device*'
 	assert_output ""
+	# the audit's configuration is a conffile: an upgrade keeps the admin's edits
+	run in_chroot dpkg-query -W -f='${Conffiles}\n' filemond
+	assert_output --regexp '^ /etc/filemond/audit\.conf [0-9a-f]{32}$'
 	run in_chroot /usr/sbin/filemond -o /tmp/log -- /bin/cat /etc/debian_version
 	assert_success
 	run cat "$CH/tmp/log"
@@ -80,7 +83,7 @@ snapshot() {
 	assert_line "# Bye bye"
 }
 
-@test "dpkg -L lists every file the README says the package installs" {
+@test "dpkg -L lists every file the README says the package installs, and no other" {
 	run in_chroot dpkg -L filemond
 	assert_success
 	local listed=$output want
@@ -91,6 +94,9 @@ snapshot() {
 	while read -r f; do
 		grep -qxF "$f" <<<"$listed" || fail "dpkg -L filemond lacks $f (README.md says it is installed)"
 	done <<<"$want"
+	while read -r f; do
+		[ -d "$CH$f" ] || grep -qxF "$f" <<<"$want" || fail "the package installs $f, which README.md does not list"
+	done <<<"$listed"
 }
 
 @test "apt-get purge leaves no file, user, unit or BPF object behind" {
@@ -120,6 +126,7 @@ snapshot() {
 	[ -s "$d/etc/filemond/audit.conf" ]
 	grep -qx 'ExecStart=/usr/sbin/filemond --daemon' "$d/lib/systemd/system/filemond.service"
 	grep -q '^ExecStart=/usr/sbin/filemond --audit --config /etc/filemond/audit.conf' "$d/lib/systemd/system/filemond-audit.service"
+	grep -qx 'ExecStart=/usr/sbin/filemond --daemon --device /dev/filemon' "$d/lib/systemd/system/filemond-device.service"
 	d=$BATS_TEST_TMPDIR/opt
 	run make -C "$ROOT" -s install DESTDIR="$d" PREFIX=/opt/fm UNITDIR=/opt/fm/lib/systemd/system
 	assert_success
