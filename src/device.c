@@ -99,6 +99,7 @@ struct device {
 	char *path;
 	bool cuse; /* a CUSE character device, else a FUSE file */
 	bool made; /* we made the file at path: removed at the end */
+	bool getfd_warned; /* SET_FD's pidfd_getfd failed as no caller could cause */
 	dev_t file_dev;
 	ino_t file_ino;
 	time_t started;
@@ -224,6 +225,12 @@ static int set_fd(struct device *dev, struct handle *h, pid_t caller, int fd)
 {
 	int ours = caller_fd(caller, fd), err;
 
+	if (ours < 0 && ours != -EBADF && ours != -ESRCH && !dev->getfd_warned) {
+		/* not the caller's doing: the same for every caller, so said once */
+		fm_warn("SET_FD: cannot take pid %d's fd %d: %s (a system call filter without "
+			"pidfd_getfd, or Yama's ptrace_scope 3?)", (int)caller, fd, strerror(-ours));
+		dev->getfd_warned = true;
+	}
 	if (ours < 0)
 		return ours;
 	err = service_set_log(dev->svc, &h->sess, ours, dev->sink_fd, false);
