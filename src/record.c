@@ -23,6 +23,21 @@ static const char *seg_problem(const struct fm_seg *h)
 	return NULL;
 }
 
+/*
+ * A name the caller passed is read from its memory at the call's end
+ * without faulting pages in (BPF cannot sleep there): a page being
+ * migrated or collapsed into a huge page at that moment cannot be read.
+ * Exec's names are the kernel's copies; every other NAME and TEXT is the
+ * caller's.
+ */
+#define USER_UNREADABLE "name unreadable in the caller's memory (page not resident at the call's end)"
+
+static int user_unreadable(const struct fm_event *ev, const struct fm_seg *h)
+{
+	return (h->flags & FM_SEG_UNREADABLE) && ev->kind != FM_EXEC &&
+	       (h->role == FM_SEG_NAME || h->role == FM_SEG_TEXT);
+}
+
 /* A NUL-terminated string segment, or NULL. */
 static const char *seg_string(const struct fm_seg *h, const char *bytes)
 {
@@ -101,7 +116,7 @@ static int apply_segment(struct record_paths *rp, const struct fm_event *ev, con
 	if (problem) {
 		/* fexecve of a close-on-exec fd: the fd is gone, the file is known. */
 		if (!(ev->kind == FM_EXEC && h->role == FM_SEG_DIRFD))
-			rp->why = problem;
+			rp->why = user_unreadable(ev, h) ? USER_UNREADABLE : problem;
 		return 0;
 	}
 	switch (h->role) {

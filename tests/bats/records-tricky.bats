@@ -307,7 +307,19 @@ while time.time() < end:
             except OSError:
                 pass' "$D" "$long"
 	wait "$renamer"
-	assert_success # also: nothing lost, no record malformed
+	# Nothing lost, no record malformed, every path whole; the one
+	# exception is outside filemond: a name read from the opener's memory
+	# at the call's end while its page was being moved (seen once in 6.1
+	# in CI), which must be counted, said, and rare.
+	unresolved=$(grep -ac '^# unresolved' "$LOG" || true)
+	other=$(grep -a '^# unresolved' "$LOG" | grep -cv ": name unreadable in the caller's memory" || true)
+	echo "status $status, unresolved $unresolved (other reasons: $other)"
+	if [ "$status" -ne 0 ]; then
+		assert_equal "$status" 123
+		assert_equal "$other" 0
+		assert_output "filemond: warning: 0 events lost, $unresolved paths unresolved: the log is incomplete (command exit status 0)"
+		[ "$unresolved" -ge 1 ] && [ "$unresolved" -le 5 ]
+	fi
 	assert_wellformed "$LOG"
 	[ "$(grep -cE "^R [0-9]+ $D/(short|$long)/f[0-3]\$" "$LOG")" -gt 1000 ]
 	bad=$(grep -aE "^[RW] [0-9]+ $D/" "$LOG" | grep -cvE "^R [0-9]+ $D/(short|$long)/f[0-3]\$" || true)
