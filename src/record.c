@@ -12,17 +12,6 @@
 
 #include "path.h"
 
-static const char *seg_problem(const struct fm_seg *h)
-{
-	if (h->flags & FM_SEG_TRUNCATED)
-		return "path longer than PATH_MAX";
-	if (h->flags & FM_SEG_UNREADABLE)
-		return "path unreadable in the kernel";
-	if (h->flags & FM_SEG_MISSING)
-		return "no file behind the descriptor";
-	return NULL;
-}
-
 /*
  * A name the caller passed is read from its memory at the call's end
  * without faulting pages in (BPF cannot sleep there): a page being
@@ -30,12 +19,18 @@ static const char *seg_problem(const struct fm_seg *h)
  * Exec's names are the kernel's copies; every other NAME and TEXT is the
  * caller's.
  */
-#define USER_UNREADABLE "name unreadable in the caller's memory (page not resident at the call's end)"
-
-static int user_unreadable(const struct fm_event *ev, const struct fm_seg *h)
+static const char *seg_problem(const struct fm_event *ev, const struct fm_seg *h)
 {
-	return (h->flags & FM_SEG_UNREADABLE) && ev->kind != FM_EXEC &&
-	       (h->role == FM_SEG_NAME || h->role == FM_SEG_TEXT);
+	if (h->flags & FM_SEG_TRUNCATED)
+		return "path longer than PATH_MAX";
+	if ((h->flags & FM_SEG_UNREADABLE) && ev->kind != FM_EXEC &&
+	    (h->role == FM_SEG_NAME || h->role == FM_SEG_TEXT))
+		return "name unreadable in the caller's memory (page not resident at the call's end)";
+	if (h->flags & FM_SEG_UNREADABLE)
+		return "path unreadable in the kernel";
+	if (h->flags & FM_SEG_MISSING)
+		return "no file behind the descriptor";
+	return NULL;
 }
 
 /* A NUL-terminated string segment, or NULL. */
@@ -110,13 +105,13 @@ static int apply_segment(struct record_paths *rp, const struct fm_event *ev, con
 
 	if (h->role == FM_SEG_AUDIT || h->role == FM_SEG_ARGV || h->role == FM_SEG_OWNER)
 		return apply_audit(rp, h, bytes);
-	problem = seg_problem(h);
+	problem = seg_problem(ev, h);
 	if (h->role == FM_SEG_NAME && ++*k >= 2)
 		return -1;
 	if (problem) {
 		/* fexecve of a close-on-exec fd: the fd is gone, the file is known. */
 		if (!(ev->kind == FM_EXEC && h->role == FM_SEG_DIRFD))
-			rp->why = user_unreadable(ev, h) ? USER_UNREADABLE : problem;
+			rp->why = problem;
 		return 0;
 	}
 	switch (h->role) {
