@@ -141,8 +141,10 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 
 @test "records that come before SET_FD are counted as the session's loss, in the close reply and the log" {
 	echo data >"$D/f"
-	run "$FMCLIENT" "$SOCK" "spawn:FMTEST_FD=9 $FMTEST open:$D/f open:$D/f 9>$D/truth" sleep:500 "fd:$D/log" close
+	# the log is set only once fmtest has ended (it made "spawned" after)
+	run "$FMCLIENT" "$SOCK" "spawn:FMTEST_FD=9 $FMTEST open:$D/f open:$D/f 9>$D/truth; : >$D/spawned" "wait:$D/spawned" "fd:$D/log" close
 	assert_success
+	assert_line "wait:$D/spawned OK"
 	lost=$(sed -n 's/^lost \([0-9]*\)$/\1/p' <<<"$output")
 	# at least the opens fmtest did (its own record), none written
 	n=$(wc -l <"$D/truth")
@@ -172,7 +174,7 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	echo b >"$D/g"
 	sh -c "while :; do cat $D/g >/dev/null; sleep 0.05; done" &
 	b=$!
-	run "$FMCLIENT" "$SOCK" "fd:$D/log" "tree:$a" sleep:400 "tree:$b" sleep:400 close
+	run "$FMCLIENT" "$SOCK" "fd:$D/log" "tree:$a" sleep:$((400 * TIME_SCALE)) "tree:$b" sleep:$((400 * TIME_SCALE)) close
 	kill "$a" "$b"
 	assert_line "tree:$a OK"
 	assert_line "tree:$b OK"
@@ -184,11 +186,15 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 
 @test "double fork: a daemon stays traced until the session closes, nothing after; inheritance stops" {
 	echo 2 >"$D/f2"
+	# the daemon reads f, says so, and reads f2 only once the session is
+	# closed (or after 60 s, so that it never outlives the test for long)
 	run "$FMCLIENT" "$SOCK" "fd:$D/log" \
-		"spawn:setsid sh -c 'cat $D/f >/dev/null; sleep 0.8; cat $D/f2 >/dev/null; echo done >$D/finished' & exit 0" \
-		sleep:400 close
+		"spawn:setsid sh -c 'cat $D/f >/dev/null; : >$D/read; n=0; while [ ! -e $D/closed ] && [ \$n -lt 1200 ]; do sleep 0.05; n=\$((n + 1)); done; cat $D/f2 >/dev/null; echo done >$D/finished' & exit 0" \
+		"wait:$D/read" close
+	: >"$D/closed"
 	assert_success
-	for _ in $(seq 40); do [ -e "$D/finished" ] && break; sleep 0.1; done
+	assert_line "wait:$D/read OK"
+	for _ in $(seq $((40 * TIME_SCALE))); do [ -e "$D/finished" ] && break; sleep 0.1; done
 	[ -e "$D/finished" ]
 	assert_wellformed "$D/log"
 	grep -qE "^R [0-9]+ $D/f\$" "$D/log"
@@ -335,15 +341,21 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 }
 
 # A tree that keeps forking while --pid attaches: every child records its own
-# pid after reading f, late enough that the attach has happened.
+# pid and reads f once the log says the tree is traced from there on (its
+# "# complete:" line), so a child missing from the log is a broken promise.
 pid_tree_test() {
-	# the children read late (2 s): after the attach, even when the daemon
-	# first has to re-attach its programs
-	sh -c "for i in \$(seq 40); do sh -c 'sleep 2; echo \$\$ >>$D/pids; exec cat $D/f >/dev/null' & sleep 0.01; done; wait" &
+	local fm rc=0
+	sh -c "for i in \$(seq 40); do sh -c 'n=0; while [ ! -e $D/go ] && [ \$n -lt 600 ]; do sleep 0.2; n=\$((n + 1)); done; echo \$\$ >>$D/pids; exec cat $D/f >/dev/null' & sleep 0.01; done; wait" &
 	root=$!
 	sleep 0.15
-	run timeout $((60 * TIME_SCALE)) "$@" -o "$D/log" --pid "$root"
-	assert_success
+	timeout $((60 * TIME_SCALE)) "$@" -o "$D/log" --pid "$root" 2>"$D/err" &
+	fm=$!
+	for _ in $(seq $((600 * TIME_SCALE))); do grep -q '^# complete: ' "$D/log" 2>/dev/null && break; sleep 0.1; done
+	: >"$D/go"
+	wait "$fm" || rc=$?
+	[ "$rc" -eq 0 ] || fail "status $rc: $(cat "$D/err")"
+	grep -q "^# complete: pid $root and its [0-9]* descendants are traced from here on\$" "$D/log" ||
+		fail "no '# complete:' line for $root in the log"
 	assert_wellformed "$D/log"
 	assert_order "$D/log"
 	[ "$(wc -l <"$D/pids")" -eq 40 ]

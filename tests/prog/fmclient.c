@@ -10,6 +10,7 @@
  *     self        SET_PID on this process
  *     spawn:CMD   fork "sh -c CMD", attach it before it runs, print its pid
  *     sleep:MS    wait          close  CLOSE (prints the lost count)
+ *     wait:PATH   wait until PATH exists (ETIMEDOUT after 120 s)
  *     garbage     send bytes that are no request
  *     exec:CMD    exec "sh -c CMD", the connection left open in it
  */
@@ -38,6 +39,7 @@ static const char *errname(int e)
 	case EINVAL: return "EINVAL";
 	case EUSERS: return "EUSERS";
 	case EPIPE: return "EPIPE";
+	case ETIMEDOUT: return "ETIMEDOUT";
 	default: return strerror(e);
 	}
 }
@@ -89,6 +91,14 @@ static void op(const char *o)
 	} else if (!strncmp(o, "sleep:", 6)) {
 		usleep((useconds_t)atoi(o + 6) * 1000);
 		return;
+	} else if (!strncmp(o, "wait:", 5)) {
+		e = ETIMEDOUT;
+		for (int i = 0; i < 12000 && e; i++) {
+			if (!access(o + 5, F_OK))
+				e = 0;
+			else
+				usleep(10000);
+		}
 	} else if (!strcmp(o, "close")) {
 		e = call(FM_OP_CLOSE, 0, 0, -1, &v);
 		printf("lost %llu\n", (unsigned long long)v);
