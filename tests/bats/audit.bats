@@ -54,7 +54,7 @@ start_audit() {
 	[ -e "$A/conf" ] || echo "log_dir $A/log" >"$A/conf"
 	"$FILEMOND" --audit --config "$A/conf" --socket "$A/sock" "$@" 2>"$A/err" &
 	AUDIT_PID=$!
-	for _ in $(seq 200); do
+	for _ in $(seq $((200 * TIME_SCALE))); do
 		grep -q 'auditing every process' "$A/err" 2>/dev/null && return 0
 		kill -0 "$AUDIT_PID" 2>/dev/null || break
 		sleep 0.05
@@ -420,7 +420,7 @@ as_user() {
 	local full_from=$SECONDS
 	dd if=/dev/zero of="$A/log/fill" bs=64k 2>/dev/null || true # until ENOSPC
 	sh -c "for i in \$(seq 300); do : >$W/full/\$i; done"
-	for _ in $(seq 100); do
+	for _ in $(seq $((100 * TIME_SCALE))); do
 		"$FILEMOND" --status --socket "$A/sock" | grep -qE ' [1-9][0-9]* not written' && break
 		sleep 0.1
 	done
@@ -489,7 +489,7 @@ as_user() {
 	echo in >"$W/in"
 	"$FILEMOND" --daemon --socket "$A/d.sock" 2>"$A/d.err" &
 	AUDIT_PID=$! # stop_audit stops it
-	for _ in $(seq 100); do [ -S "$A/d.sock" ] && break; sleep 0.05; done
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -S "$A/d.sock" ] && break; sleep 0.05; done
 	for m in standalone connect; do
 		run "$FILEMOND" --$m --socket "$A/d.sock" --format json -o "$A/$m.json" -- \
 			sh -c "cat $W/in >/dev/null; cat $W/missing 2>/dev/null; true"

@@ -21,7 +21,7 @@ setup_file() {
 	# its cwd in our tree: teardown_file knows its lingerers by it
 	(cd "$BATS_FILE_TMPDIR" && exec "$FILEMOND" --daemon --socket "$SOCK" >/dev/null 2>"$BATS_FILE_TMPDIR/daemon.err" 3>&-) &
 	export DAEMON_PID=$!
-	for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do [ -S "$SOCK" ] && break; sleep 0.05; done
 	[ -S "$SOCK" ] || fail "the daemon did not start: $(cat "$BATS_FILE_TMPDIR/daemon.err")"
 }
 
@@ -63,7 +63,7 @@ track() { echo "$1" >>"$D/pids"; }
 # this run's tree), not for other people's.
 wait_own_lingerers() {
 	local p ours
-	for _ in $(seq 150); do
+	for _ in $(seq $((150 * TIME_SCALE))); do
 		ours=
 		for p in $(pgrep -x filemond-linger); do
 			case $(readlink "/proc/$p/cwd" 2>/dev/null) in "$BATS_RUN_TMPDIR"/*) ours=$p ;; esac
@@ -80,7 +80,7 @@ start_daemon() {
 	shift
 	"$FILEMOND" --daemon --socket "$sock" "$@" >/dev/null 2>"$D/daemon.err" 3>&- &
 	track $!
-	for _ in $(seq 200); do [ -S "$sock" ] && return 0; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do [ -S "$sock" ] && return 0; sleep 0.05; done
 	fail "the daemon on $sock did not start: $(cat "$D/daemon.err")"
 }
 
@@ -282,7 +282,7 @@ pid_tree_run() {
 	root=$!
 	track "$root"
 	# all 3 children exist and have exec'd fmtest (no E can come later)
-	for _ in $(seq 200); do
+	for _ in $(seq $((200 * TIME_SCALE))); do
 		n=0
 		for c in $(pgrep -P "$root"); do [ "$(cat "/proc/$c/comm" 2>/dev/null)" = fmtest ] && n=$((n + 1)); done
 		[ "$n" -eq 3 ] && break
@@ -293,7 +293,7 @@ pid_tree_run() {
 	pgrep -P "$root" | sort -n >"$D/$name.children"
 	backend_run "$name" "$@" --pid "$root" &
 	fm=$!
-	for _ in $(seq 200); do grep -q '^# complete' "$D/$name.log" 2>/dev/null && break; sleep 0.02; done
+	for _ in $(seq $((200 * TIME_SCALE))); do grep -q '^# complete' "$D/$name.log" 2>/dev/null && break; sleep 0.02; done
 	touch "$D/go.$name"
 	wait "$fm"
 	wait "$root" || fail "$name: the tree's root exited $?"
@@ -405,7 +405,7 @@ pid_tree_run() {
 	cp "$ROOT/tests/lib/fmproto.py" "$D/"
 	python3 -B "$D/fakedaemon.py" "$D/fake.sock" "$D/fake.requests" >/dev/null 2>"$D/fake.err" 3>&- &
 	track $!
-	for _ in $(seq 200); do [ -e "$D/fake.sock.ready" ] && break; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do [ -e "$D/fake.sock.ready" ] && break; sleep 0.05; done
 	[ -e "$D/fake.sock.ready" ] || fail "the fake daemon did not start"
 
 	run -125 --separate-stderr timeout 20 "$FILEMOND" --connect --socket "$D/fake.sock" -o "$D/fake.log" -- true

@@ -320,7 +320,7 @@ close OK"
 	"$FILEMOND" --daemon --socket "$PUB/fm2.sock" --device "$dev" 2>"$D/err" &
 	local p=$!
 	echo "$p" >>"$D/pids"
-	for _ in $(seq 200); do findmnt -n "$dev" >/dev/null 2>&1 && break; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do findmnt -n "$dev" >/dev/null 2>&1 && break; sleep 0.05; done
 	run findmnt -no FSTYPE "$dev"
 	assert_output "fuse.filemon"
 	kill -TERM "$p"
@@ -343,7 +343,7 @@ close OK"
 	"$FILEMOND" --daemon --socket "$PUB/fm-loss.sock" --device "$dev" --ring-size 4096 2>"$D/err" &
 	local p=$!
 	echo "$p" >>"$D/pids"
-	for _ in $(seq 200); do findmnt -n "$dev" >/dev/null 2>&1 && break; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do findmnt -n "$dev" >/dev/null 2>&1 && break; sleep 0.05; done
 	"$FMDEV" "$dev" "log:$D/log" "run:sh,-c,$FMTEST waitfor:$D/go burst:$b:20000 && touch $D/done" close >"$D/out" &
 	local c=$!
 	echo "$c" >>"$D/pids"
@@ -365,7 +365,7 @@ close OK"
 	"$FILEMOND" --daemon --socket "$PUB/fm-limit.sock" --device "$dev" --user-sessions 1 2>"$D/err" &
 	local p=$!
 	echo "$p" >>"$D/pids"
-	for _ in $(seq 200); do findmnt -n "$dev" >/dev/null 2>&1 && break; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do findmnt -n "$dev" >/dev/null 2>&1 && break; sleep 0.05; done
 	# the user's first handle is a session; a second, held at once, is one too many
 	run as_user "$FMDEV" "$dev" "log:$u/log" "2:log:$u/log2" close
 	assert_failure 2

@@ -31,7 +31,7 @@ setup_file() {
 		wait $!
 		echo $? >"$PUB/daemon.rc"
 	) 3>&- &
-	for _ in $(seq 200); do [ -s "$PUB/daemon.pid" ] && [ -S "$SOCK" ] && break; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do [ -s "$PUB/daemon.pid" ] && [ -S "$SOCK" ] && break; sleep 0.05; done
 	export DAEMON_PID=$(cat "$PUB/daemon.pid")
 }
 
@@ -48,10 +48,10 @@ teardown_file() {
 		[ -s "$PUB/$p.pid" ] && kill_ours "$(cat "$PUB/$p.pid")" daemon_fuzz.py
 	done
 	[ -e "$PUB/daemon.rc" ] || kill_ours "$DAEMON_PID" --daemon
-	for _ in $(seq 100); do [ -e "$PUB/daemon.rc" ] && break; sleep 0.1; done
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -e "$PUB/daemon.rc" ] && break; sleep 0.1; done
 	# its lingerer (programs detached after the last session) ends by itself
 	for p in $(cat "$PUB/lingerer.pids" 2>/dev/null); do
-		for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq $((150 * TIME_SCALE))); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 	done
 	[ -e "$BATS_FILE_TMPDIR/created-user" ] && userdel "$FUZZ_USER"
 	rm -rf "$PUB"
@@ -77,15 +77,15 @@ hold_running() {
 	# the well-behaved session, open throughout
 	"$PYTHON" "$PUB/daemon_fuzz.py" hold "$SOCK" "$PUB/hold.log" "$PUB/hold.state" >"$PUB/hold.out" 2>&1 3>&- &
 	echo $! >"$PUB/hold.pid"
-	for _ in $(seq 100); do [ -s "$PUB/hold.state" ] && break; sleep 0.05; done
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -s "$PUB/hold.state" ] && break; sleep 0.05; done
 	run cat "$PUB/hold.state"
 	assert_output ready
 
 	echo "# seeds: root $seed, $FUZZ_USER $((seed + 1)); $frames frames each" >&3
-	timeout -k 5 90 "$PYTHON" "$PUB/daemon_fuzz.py" fuzz "$SOCK" "$PUB/root" \
+	timeout -k 5 $((90 * TIME_SCALE)) "$PYTHON" "$PUB/daemon_fuzz.py" fuzz "$SOCK" "$PUB/root" \
 		--seed "$seed" --frames "$frames" >"$PUB/root.out" 2>&1 3>&- &
 	echo $! >"$PUB/root.pid"
-	timeout -k 5 90 setpriv --reuid="$FUZZ_USER" --regid="$FUZZ_USER" --clear-groups \
+	timeout -k 5 $((90 * TIME_SCALE)) setpriv --reuid="$FUZZ_USER" --regid="$FUZZ_USER" --clear-groups \
 		"$PYTHON" "$PUB/daemon_fuzz.py" fuzz "$SOCK" "$PUB/u1" \
 		--seed "$((seed + 1))" --frames "$frames" >"$PUB/u1.out" 2>&1 3>&- &
 	echo $! >"$PUB/u1.pid"
@@ -112,7 +112,7 @@ hold_running() {
 @test "fuzz: the well-behaved session open throughout logged its child and closes cleanly" {
 	hold_running || skip "no well-behaved session (the first test failed)"
 	kill_ours "$(cat "$PUB/hold.pid")" daemon_fuzz.py
-	for _ in $(seq 150); do hold_running || break; sleep 0.1; done
+	for _ in $(seq $((150 * TIME_SCALE))); do hold_running || break; sleep 0.1; done
 	rm -f "$PUB/hold.pid"
 	run cat "$PUB/hold.state"
 	echo "# well-behaved session: $output" >&3
@@ -122,7 +122,7 @@ hold_running() {
 
 @test "fuzz: once the clients are gone, status shows sessions 0, tracer map entries 0" {
 	daemon_alive
-	for _ in $(seq 50); do
+	for _ in $(seq $((50 * TIME_SCALE))); do
 		run "$FILEMOND" --status --socket "$SOCK"
 		[[ "$output" == "sessions 0, tracer map entries 0"* ]] && break
 		sleep 0.2
@@ -138,7 +138,7 @@ hold_running() {
 	sleep 2.5
 	pgrep -P "$DAEMON_PID" -x filemond-linger >"$PUB/lingerer.pids" || true
 	kill -TERM "$DAEMON_PID"
-	for _ in $(seq 100); do [ -e "$PUB/daemon.rc" ] && break; sleep 0.1; done
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -e "$PUB/daemon.rc" ] && break; sleep 0.1; done
 	[ -e "$PUB/daemon.rc" ] || fail "the daemon did not stop within 10 s of SIGTERM"
 	run grep -nE 'Sanitizer|runtime error|double free|corrupted' "$PUB/daemon.err"
 	assert_failure 1

@@ -46,7 +46,7 @@ teardown_file() {
 	local u p
 	for u in "$U1" "$U2"; do
 		# every test stops what it started; anything left is reported and ended
-		for _ in $(seq 100); do pgrep -u "$u" >/dev/null || break; sleep 0.1; done
+		for _ in $(seq $((100 * TIME_SCALE))); do pgrep -u "$u" >/dev/null || break; sleep 0.1; done
 		for p in $(pgrep -u "$u"); do
 			echo "# teardown_file: $u still runs pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)" >&3
 			kill -KILL "$p" 2>/dev/null
@@ -54,7 +54,7 @@ teardown_file() {
 	done
 	if [ -e "$BATS_FILE_TMPDIR/created-users" ]; then
 		while read -r u; do
-			for _ in $(seq 50); do pgrep -u "$u" >/dev/null || break; sleep 0.1; done
+			for _ in $(seq $((50 * TIME_SCALE))); do pgrep -u "$u" >/dev/null || break; sleep 0.1; done
 			userdel "$u"
 		done <"$BATS_FILE_TMPDIR/created-users"
 	fi
@@ -104,7 +104,7 @@ stop_pid() {
 	[ "$t" != "$1" ] || t=$(start_time "$p")
 	if alive "$p" && [ "$(start_time "$p")" = "$t" ]; then
 		kill -TERM "$p" 2>/dev/null
-		for _ in $(seq $(($2 * 20))); do alive "$p" || break; sleep 0.05; done
+		for _ in $(seq $(($2 * 20 * TIME_SCALE))); do alive "$p" || break; sleep 0.05; done
 		alive "$p" && [ "$(start_time "$p")" = "$t" ] && kill -KILL "$p" 2>/dev/null
 	fi
 	wait "$p" 2>/dev/null || true
@@ -126,9 +126,9 @@ track() { PIDS+=("$1:$(start_time "$1")"); }
 # sets RC to its status, or 255 (and records a problem) if it still runs.
 wait_exit() {
 	local p=$1 what=${3:-pid $1}
-	for _ in $(seq $(($2 * 20))); do alive "$p" || break; sleep 0.05; done
+	for _ in $(seq $(($2 * 20 * TIME_SCALE))); do alive "$p" || break; sleep 0.05; done
 	if alive "$p"; then
-		problem "$what still running after $2 s"
+		problem "$what still running after $(($2 * TIME_SCALE)) s"
 		RC=255
 		return 0
 	fi
@@ -138,7 +138,7 @@ wait_exit() {
 
 # wait_file PATH SECONDS: poll until PATH exists.
 wait_file() {
-	for _ in $(seq $(($2 * 20))); do [ -e "$1" ] && return 0; sleep 0.05; done
+	for _ in $(seq $(($2 * 20 * TIME_SCALE))); do [ -e "$1" ] && return 0; sleep 0.05; done
 	return 1
 }
 
@@ -165,7 +165,7 @@ start_daemon() {
 	fi
 	DPID=$!
 	DAEMONS+=("$DPID:$(start_time "$DPID")")
-	for _ in $(seq 200); do
+	for _ in $(seq $((200 * TIME_SCALE))); do
 		"$FILEMOND" --status --socket "$SOCK" >/dev/null 2>&1 && return 0
 		alive "$DPID" || break
 		sleep 0.05
@@ -193,7 +193,7 @@ daemon_ok() {
 # prints "RC MS" (RC 124: timed out).
 status_probe() {
 	local t0=${EPOCHREALTIME/./} rc=0
-	timeout "$1" "$FILEMOND" --status --socket "$SOCK" >/dev/null 2>&1 || rc=$?
+	timeout $(($1 * TIME_SCALE)) "$FILEMOND" --status --socket "$SOCK" >/dev/null 2>&1 || rc=$?
 	echo "$rc $(((${EPOCHREALTIME/./} - t0) / 1000))"
 }
 
@@ -318,20 +318,20 @@ check_blocked() {
 	"${AS_U2[@]}" "$UFM" --socket "$SOCK" --connect -o "$W/b.log" -- sh -c "$(reads_cmd 40 "$W/f")" 2>"$W/b.err" &
 	b=$!
 	track $b
-	for _ in $(seq 200); do grep -qE "^R [0-9]+ $W/f\$" "$W/b.log" 2>/dev/null && break; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do grep -qE "^R [0-9]+ $W/f\$" "$W/b.log" 2>/dev/null && break; sleep 0.05; done
 	# A (u1), twice: each log is the write end of a pipe that u1 holds and
 	# never reads, 10000 opens traced into it.  A1's command is done at once
 	# (the timeout comes while the client waits for CLOSE), A2's still runs
 	# (the daemon ends the session under it).
-	"${AS_U1[@]}" "${PY[@]}" blockpipe 15 "$W/a1" -- "$UFM" --socket "$SOCK" --connect -o /dev/stdout -- \
+	"${AS_U1[@]}" "${PY[@]}" blockpipe $((15 * TIME_SCALE)) "$W/a1" -- "$UFM" --socket "$SOCK" --connect -o /dev/stdout -- \
 		"$UFMTEST" "burst:$W/burst1:10000" 2>"$W/a1.err" &
 	track $!
-	"${AS_U1[@]}" "${PY[@]}" blockpipe 15 "$W/a2" -- "$UFM" --socket "$SOCK" --connect -o /dev/stdout -- \
+	"${AS_U1[@]}" "${PY[@]}" blockpipe $((15 * TIME_SCALE)) "$W/a2" -- "$UFM" --socket "$SOCK" --connect -o /dev/stdout -- \
 		sh -c "echo \$\$ >$W/a2.pid; $UFMTEST burst:$W/burst2:10000; exec sleep 12" 2>"$W/a2.err" &
 	track $!
 	# the first to block, then a moment for the other (the unfixed daemon,
 	# stuck on the first one's pipe, never takes the second one's log)
-	for _ in $(seq 240); do [ -e "$W/a1.full" ] || [ -e "$W/a2.full" ] && break; sleep 0.05; done
+	for _ in $(seq $((240 * TIME_SCALE))); do [ -e "$W/a1.full" ] || [ -e "$W/a2.full" ] && break; sleep 0.05; done
 	wait_file "$W/a1.full" 4 || true
 	wait_file "$W/a2.full" 4 || true
 	if [ -e "$W/a1.full" ] || [ -e "$W/a2.full" ]; then
@@ -430,7 +430,7 @@ check_blocked() {
 	"${AS_U2[@]}" "$UFM" --socket "$SOCK" --connect -o "$W/b.log" -- sh -c "$(reads_cmd 40 "$W/f")" 2>"$W/b.err" &
 	b=$!
 	track $b
-	for _ in $(seq 200); do grep -qE "^R [0-9]+ $W/f\$" "$W/b.log" 2>/dev/null && break; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do grep -qE "^R [0-9]+ $W/f\$" "$W/b.log" 2>/dev/null && break; sleep 0.05; done
 	# u1: STATUS requests for 4 s, 64 KiB per send, replies never read
 	"${AS_U1[@]}" "${PY[@]}" flood "$SOCK" 4 "$W/flood" &
 	fl=$!
@@ -541,7 +541,7 @@ check_blocked() {
 	track $c
 	# once more than 64 KiB are out, the unfixed daemon's 64 KiB buffer has
 	# been flushed mid-record: kill it then, mid-run
-	for _ in $(seq 400); do [ "$(stat -c %s "$W/k.log" 2>/dev/null || echo 0)" -gt 70000 ] && break; sleep 0.05; done
+	for _ in $(seq $((400 * TIME_SCALE))); do [ "$(stat -c %s "$W/k.log" 2>/dev/null || echo 0)" -gt 70000 ] && break; sleep 0.05; done
 	sleep 0.1
 	kill -KILL "$DPID"
 	wait "$DPID" 2>/dev/null || true
@@ -560,7 +560,7 @@ check_blocked() {
 	local procs errs
 	start_daemon f18
 	RELEASES+=("$W/release")
-	"${AS_U1[@]}" "$UFMISO" sleepers 3000 "$W/ready" "$W/release" 90 &
+	"${AS_U1[@]}" "$UFMISO" sleepers 3000 "$W/ready" "$W/release" $((90 * TIME_SCALE)) &
 	tree=$!
 	track $tree
 	wait_file "$W/ready" 60 || fail "the tree was not built"
@@ -570,7 +570,7 @@ check_blocked() {
 	# ten SET_PID + FM_PID_TREE of that tree, pipelined: one alone takes the
 	# unfixed ASan daemon about 0.8 s (below any sane bound), ten in a row
 	# held its loop about 7 s
-	run timeout 120 "${AS_U1[@]}" "${PY[@]}" tree "$SOCK" "$tree" 10 "$W/tree"
+	run timeout $((120 * TIME_SCALE)) "${AS_U1[@]}" "${PY[@]}" tree "$SOCK" "$tree" 10 "$W/tree"
 	stop_status_poller "$W/lat"
 	echo "# tree: $(cat "$W/tree" 2>/dev/null) $output; status probes (rc ms), slowest: $(sort -k2 -n "$W/lat" | tail -1)" >&3
 	read -r _ errs _ procs _ <"$W/tree" || problem "the tree client failed: $output"

@@ -14,7 +14,7 @@ setup() {
 	"$FILEMOND" --ring-size 4096 -o "$BATS_TEST_TMPDIR/log" -- \
 		sh -c "$FMTEST waitfor:$D/go burst:$D:20000 && touch $D/done" 2>"$BATS_TEST_TMPDIR/err" &
 	fm=$!
-	for _ in $(seq 100); do grep -q '^V 5' "$BATS_TEST_TMPDIR/log" 2>/dev/null && break; sleep 0.05; done
+	for _ in $(seq $((100 * TIME_SCALE))); do grep -q '^V 5' "$BATS_TEST_TMPDIR/log" 2>/dev/null && break; sleep 0.05; done
 	stall_consumer "$fm" "$D/go" "$D/done"
 	st=0
 	wait "$fm" || st=$?
@@ -47,13 +47,13 @@ tree() {
 	bash -c 'for i in $(seq '"$1"'); do "$0" waitfor:'"$D/go"' open:'"$D/f"' & echo $! >>'"$D/pids.tmp"'; done
 		mv '"$D/pids.tmp $D/pids"'; wait' "$FMTEST" &
 	ROOT_PID=$!
-	for _ in $(seq 100); do [ -e "$D/pids" ] && break; sleep 0.05; done
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -e "$D/pids" ] && break; sleep 0.05; done
 	[ -e "$D/pids" ] || fail "the tree did not start"
 }
 
 # wait_complete LOG: until the log says every existing process is attached.
 wait_complete() {
-	for _ in $(seq 200); do grep -q '^# complete: ' "$1" 2>/dev/null && return 0; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do grep -q '^# complete: ' "$1" 2>/dev/null && return 0; sleep 0.05; done
 	fail "no '# complete' line in $1: $(cat "$1")"
 }
 

@@ -85,19 +85,19 @@ setup_file() {
 	export SOCK=$PUB/fm.sock
 	"$FILEMOND" --daemon --socket "$SOCK" 2>"$BATS_FILE_TMPDIR/daemon.err" 3>&- &
 	export DAEMON_PID=$!
-	for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	for _ in $(seq $((200 * TIME_SCALE))); do [ -S "$SOCK" ] && break; sleep 0.05; done
 	[ -S "$SOCK" ] || fail "the daemon did not start: $(cat "$BATS_FILE_TMPDIR/daemon.err")"
 }
 
 teardown_file() {
 	kill "$DAEMON_PID" 2>/dev/null || true
-	for _ in $(seq 200); do
+	for _ in $(seq $((200 * TIME_SCALE))); do
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	# every process whose command line names $PUB (the daemons of the
 	# tests, their clients) is gone before $PUB is removed
-	for _ in $(seq 200); do
+	for _ in $(seq $((200 * TIME_SCALE))); do
 		grep -qlF "$PUB" /proc/[0-9]*/cmdline 2>/dev/null || break
 		sleep 0.05
 	done
@@ -128,7 +128,7 @@ teardown() {
 		if ours "$p" "$t"; then kill -TERM "$p" 2>/dev/null || true; fi
 	done <"$D/pids"
 	while read -r p t; do
-		for _ in $(seq 40); do ours "$p" "$t" || break; sleep 0.05; done
+		for _ in $(seq $((40 * TIME_SCALE))); do ours "$p" "$t" || break; sleep 0.05; done
 		if ours "$p" "$t"; then kill -KILL "$p" 2>/dev/null || true; fi
 		wait "$p" 2>/dev/null || true
 	done <"$D/pids"
@@ -153,7 +153,7 @@ as_user() {
 
 # wait_until SECONDS CMD...: poll CMD every 50 ms.
 wait_until() {
-	local n=$(($1 * 20))
+	local n=$(($1 * 20 * TIME_SCALE))
 	shift
 	for _ in $(seq "$n"); do
 		"$@" && return 0
@@ -186,7 +186,7 @@ thread_of() {
 fork_at() {
 	local want=$1
 	shift
-	for _ in $(seq 50); do
+	for _ in $(seq $((50 * TIME_SCALE))); do
 		echo $((want - 1)) >/proc/sys/kernel/ns_last_pid
 		"$@" 3>&- &
 		[ "$!" -eq "$want" ] && return 0
@@ -320,7 +320,7 @@ EOF
 
 @test "F1: a user-namespace root cannot trace a root process" {
 	as_user "$U1" unshare -Ur true || fail "no unprivileged user namespaces here: the attack cannot be tried"
-	start_victim "$SECRET"
+	start_victim "$SECRET" $((120 * TIME_SCALE)) # alive through the three clients, even in a slow guest
 	# controls: without a user namespace the user is refused; inside one
 	# it still traces its own command
 	run as_user "$U1" "$BIN/fmclient" "$SOCK" "fd:$UDIR/plain.log" "pid:$VICTIM" close

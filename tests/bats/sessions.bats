@@ -15,7 +15,7 @@ setup_file() {
 	export SOCK=$PUB/fm.sock
 	"$FILEMOND" --daemon --socket "$SOCK" 2>"$BATS_FILE_TMPDIR/daemon.err" &
 	export DAEMON_PID=$!
-	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -S "$SOCK" ] && break; sleep 0.05; done
 	# an unprivileged user, and a directory it can use
 	if ! id "$TEST_USER" >/dev/null 2>&1; then
 		useradd --system --no-create-home --shell /usr/sbin/nologin "$TEST_USER"
@@ -56,7 +56,7 @@ start_daemon() {
 	"$FILEMOND" --daemon --socket "$sock" "$@" 2>/dev/null &
 	DPID=$!
 	echo "$DPID" >>"$BATS_TEST_TMPDIR/daemons"
-	for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -S "$sock" ] && return 0; sleep 0.05; done
 	fail "the daemon on $sock did not start"
 }
 
@@ -105,7 +105,7 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	target=$!
 	fmd -o "$D/a.log" --pid "$target" &
 	first=$!
-	for _ in $(seq 50); do grep -q '^V 5' "$D/a.log" 2>/dev/null && break; sleep 0.05; done
+	for _ in $(seq $((50 * TIME_SCALE))); do grep -q '^V 5' "$D/a.log" 2>/dev/null && break; sleep 0.05; done
 	sleep 0.2
 	run -125 fmd -o "$D/b.log" --pid "$target"
 	assert_output --partial "Device or resource busy"
@@ -119,14 +119,14 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	echo data >"$D/f"
 	bash -c '"$0" waitfor:'"$D/go"' open:'"$D/f"' & echo $! >'"$D/child"'; wait' "$FMTEST" &
 	parent=$!
-	for _ in $(seq 100); do [ -s "$D/child" ] && break; sleep 0.05; done
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -s "$D/child" ] && break; sleep 0.05; done
 	child=$(cat "$D/child")
 	fmd -o "$D/a.log" --pid "$child" &
 	a=$!
-	for _ in $(seq 100); do grep -q '^# complete' "$D/a.log" 2>/dev/null && break; sleep 0.05; done
+	for _ in $(seq $((100 * TIME_SCALE))); do grep -q '^# complete' "$D/a.log" 2>/dev/null && break; sleep 0.05; done
 	fmd -o "$D/b.log" --pid "$parent" 2>"$D/b.err" &
 	b=$!
-	for _ in $(seq 100); do grep -q '^# complete' "$D/b.log" 2>/dev/null && break; sleep 0.05; done
+	for _ in $(seq $((100 * TIME_SCALE))); do grep -q '^# complete' "$D/b.log" 2>/dev/null && break; sleep 0.05; done
 	touch "$D/go"
 	st=0
 	wait "$b" || st=$?
@@ -218,7 +218,7 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 		wait "$c" 2>/dev/null || true
 	done
 	sleep 0.5
-	for _ in $(seq 50); do
+	for _ in $(seq $((50 * TIME_SCALE))); do
 		run "$FILEMOND" --status --socket "$SOCK"
 		[[ "${lines[0]}" == "sessions 0, tracer map entries 0" ]] && break
 		sleep 0.1
@@ -301,7 +301,7 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 		sh -c "$FMTEST waitfor:$D/go burst:$D/burst:20000 && touch $D/done" 2>/dev/null &
 	loud=$!
 	for log in quiet loud; do
-		for _ in $(seq 100); do grep -q '^V 5' "$D/$log.log" 2>/dev/null && break; sleep 0.05; done
+		for _ in $(seq $((100 * TIME_SCALE))); do grep -q '^V 5' "$D/$log.log" 2>/dev/null && break; sleep 0.05; done
 	done
 	sleep 0.3 # both attached (the gate opened)
 	stall_consumer "$d3" "$D/go" "$D/done"
@@ -325,7 +325,7 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 		"$FILEMOND" --socket "$sock4" -o "$D/t$i.log" -- sleep 3 &
 		clients="$clients $!"
 	done
-	for _ in $(seq 100); do
+	for _ in $(seq $((100 * TIME_SCALE))); do
 		"$FILEMOND" --status --socket "$sock4" | grep -q '^sessions 3,' && break
 		sleep 0.05
 	done
@@ -375,22 +375,28 @@ pid_tree_test() {
 }
 
 # A tree whose processes exit while --pid attaches them: four loops that
-# fork /bin/true without pause for 1-2 s (times TIME_SCALE: --pid must
-# start while they run).  A descendant found in /proc and
+# fork /bin/true without pause until half a second after the log says the
+# tree is traced (its "# complete:" line).  A descendant found in /proc and
 # attached just after its exit hook ran (it is exiting, not yet a zombie)
 # must not be counted, or the session waits for an exit that already
 # happened and --pid never returns.
 pid_storm_test() {
-	local round root rc runs
+	local round root rc runs fm
 	for round in 1 2 3 4 5; do
 		: >"$D/runs"
-		sh -c "end=\$((\$(date +%s) + 2 * $TIME_SCALE)); for k in 1 2 3 4; do (while [ \$(date +%s) -lt \$end ]; do /bin/true && echo >>$D/runs; done) & done; wait" &
+		rm -f "$D/stop" "$D/storm.log"
+		sh -c "end=\$((\$(date +%s) + 60 * $TIME_SCALE)); for k in 1 2 3 4; do (while [ ! -e $D/stop ] && [ \$(date +%s) -lt \$end ]; do /bin/true && echo >>$D/runs; done) & done; wait" &
 		root=$!
 		sleep 0.3
 		rc=0
-		timeout $((30 * TIME_SCALE)) "$@" -o "$D/storm.log" --pid "$root" || rc=$?
+		timeout $((90 * TIME_SCALE)) "$@" -o "$D/storm.log" --pid "$root" &
+		fm=$!
+		for _ in $(seq $((300 * TIME_SCALE))); do grep -q '^# complete: ' "$D/storm.log" 2>/dev/null && break; sleep 0.1; done
+		sleep 0.5
+		: >"$D/stop"
+		wait "$fm" || rc=$?
 		wait "$root"
-		[ "$rc" -ne 124 ] || fail "round $round: --pid still waiting $((30 * TIME_SCALE)) s after the tree ended"
+		[ "$rc" -ne 124 ] || fail "round $round: --pid still running $((90 * TIME_SCALE)) s after it started"
 		[ "$rc" -eq 0 ] || fail "round $round: exit $rc"
 		grep -qE "^X $root 0 0\$" "$D/storm.log" || fail "round $round: no X of the root"
 		runs=$(wc -l <"$D/runs")
@@ -409,7 +415,7 @@ pid_storm_test() {
 @test "an idle daemon detaches its programs, and attaches them again for the next session" {
 	run fmd -o "$D/a.log" -- cat "$D/f"
 	assert_success
-	for _ in $(seq 60); do
+	for _ in $(seq $((60 * TIME_SCALE))); do
 		"$FILEMOND" --status --socket "$SOCK" | grep -qx 'programs detached (no session)' && break
 		sleep 0.1
 	done

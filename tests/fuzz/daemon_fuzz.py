@@ -44,7 +44,7 @@ from fmproto import SET_FD as OP_SET_FD, SET_PID as OP_SET_PID, CLOSE as OP_CLOS
 
 # replies after which the daemon may close the connection: a limit was hit
 LIMIT_ERRS = (errno.ENFILE, errno.EMFILE, errno.EDQUOT, errno.EUSERS, errno.ENOSPC)
-REPLY_WAIT = 10.0  # seconds a reply may take before it counts as missing
+REPLY_WAIT = 10.0 * float(os.environ.get("TIME_SCALE", "1"))  # seconds a reply may take before it counts as missing (times TIME_SCALE in a slow guest)
 MAX_PROBLEMS = 10  # then the run stops (it stays bounded when the daemon is stuck)
 
 
