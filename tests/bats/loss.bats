@@ -12,9 +12,10 @@ setup() {
 	# ring fills and the kernel must drop records.  (A slow log alone no
 	# longer stalls the consumer: the log has a writer thread of its own.)
 	"$FILEMOND" --ring-size 4096 -o "$BATS_TEST_TMPDIR/log" -- \
-		sh -c "$FMTEST waitfor:$D/go burst:$D:20000 && touch $D/done" 2>"$BATS_TEST_TMPDIR/err" &
+		sh -c ": >$D/up; $FMTEST waitfor:$D/go burst:$D:20000 && touch $D/done" 2>"$BATS_TEST_TMPDIR/err" &
 	fm=$!
-	for _ in $(seq $((100 * TIME_SCALE))); do grep -q '^V 5' "$BATS_TEST_TMPDIR/log" 2>/dev/null && break; sleep 0.05; done
+	# the command runs only once attached (the gate opened)
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -e "$D/up" ] && break; sleep 0.05; done
 	stall_consumer "$fm" "$D/go" "$D/done"
 	st=0
 	wait "$fm" || st=$?

@@ -101,12 +101,11 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 @test "SET_PID: no such process gives ESRCH; a process in another session EBUSY" {
 	run -125 fmd -o "$D/log" --pid 999999
 	assert_output --partial "cannot trace pid 999999: No such process"
-	sleep 3 &
+	sleep $((30 * TIME_SCALE)) & # killed below
 	target=$!
 	fmd -o "$D/a.log" --pid "$target" &
 	first=$!
-	for _ in $(seq $((50 * TIME_SCALE))); do grep -q '^V 5' "$D/a.log" 2>/dev/null && break; sleep 0.05; done
-	sleep 0.2
+	for _ in $(seq $((100 * TIME_SCALE))); do grep -q '^# complete' "$D/a.log" 2>/dev/null && break; sleep 0.05; done
 	run -125 fmd -o "$D/b.log" --pid "$target"
 	assert_output --partial "Device or resource busy"
 	kill "$target"
@@ -231,7 +230,7 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	assert_success
 	assert_wellformed "$UDIR/u.log"
 	grep -qE '^R [0-9]+ /etc/hostname$' "$UDIR/u.log"
-	sleep 2 &
+	sleep $((20 * TIME_SCALE)) & # killed below
 	rootpid=$!
 	run -125 as_user "$UDIR/filemond" --socket "$SOCK" -o "$UDIR/p.log" --pid "$rootpid"
 	assert_output --partial "cannot trace pid $rootpid: Operation not permitted"
@@ -280,11 +279,15 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 @test "limits: past --max-sessions a client gets a clear error" {
 	sock2=$D/limit.sock
 	start_daemon "$sock2" --max-sessions 1
-	"$FILEMOND" --socket "$sock2" -o "$D/a.log" -- sleep 1 &
+	"$FILEMOND" --socket "$sock2" -o "$D/a.log" -- "$FMTEST" "waitfor:$D/a-go" &
 	a=$!
-	sleep 0.3
+	for _ in $(seq $((100 * TIME_SCALE))); do
+		"$FILEMOND" --status --socket "$sock2" | grep -q '^sessions 1,' && break
+		sleep 0.05
+	done
 	run -125 "$FILEMOND" --socket "$sock2" -o "$D/b.log" -- true
 	assert_output --partial "the daemon has no free session (--max-sessions)"
+	touch "$D/a-go"
 	wait "$a"
 }
 
@@ -298,12 +301,13 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	quiet=$!
 	# the loud one bursts while the daemon is stopped: its ring overflows
 	"$FILEMOND" --socket "$sock3" -o "$D/loud.log" -- \
-		sh -c "$FMTEST waitfor:$D/go burst:$D/burst:20000 && touch $D/done" 2>/dev/null &
+		sh -c ": >$D/loud-up; $FMTEST waitfor:$D/go burst:$D/burst:20000 && touch $D/done" 2>/dev/null &
 	loud=$!
 	for log in quiet loud; do
 		for _ in $(seq $((100 * TIME_SCALE))); do grep -q '^V 5' "$D/$log.log" 2>/dev/null && break; sleep 0.05; done
 	done
-	sleep 0.3 # both attached (the gate opened)
+	# the loud command runs only once attached (the gate opened)
+	for _ in $(seq $((100 * TIME_SCALE))); do [ -e "$D/loud-up" ] && break; sleep 0.05; done
 	stall_consumer "$d3" "$D/go" "$D/done"
 	st=0
 	wait "$loud" || st=$?
@@ -322,7 +326,7 @@ as_user() { setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --clear-groups "$@
 	start_daemon "$sock4"
 	d4=$DPID
 	for i in 1 2 3; do
-		"$FILEMOND" --socket "$sock4" -o "$D/t$i.log" -- sleep 3 &
+		"$FILEMOND" --socket "$sock4" -o "$D/t$i.log" -- sleep $((3 * TIME_SCALE)) &
 		clients="$clients $!"
 	done
 	for _ in $(seq $((100 * TIME_SCALE))); do
