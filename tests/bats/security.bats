@@ -245,9 +245,9 @@ write_client() {
       once it has, the child sends SET_FD LOG and SET_PID VICTIM, holds
       the session 1.5 s and sends CLOSE
   secclient.py forkexit SOCK LOG GO
-      connect, fork; the parent (the connecting process) exits; the child
-      waits for the file GO, then does as forkexec's child, with VICTIM
-      the pid its parent had
+      connect, fork; the parent (the connecting process) exits; once it
+      has, the child sends SET_FD LOG, waits for the file GO, then sends
+      SET_PID VICTIM (the pid its parent had), holds 1.5 s and CLOSEs
   secclient.py eventfd SOCK
       SET_FD with an eventfd, then CLOSE
 Each request prints "<OP> <errno name or OK>".
@@ -269,14 +269,22 @@ def close(s):
         say('CLOSE', errno.EPIPE)
 
 
-def attach(s, log, victim):
+def set_fd(s, log):
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     say('SET_FD', call(s, SET_FD, fd=fd)[0])
     os.close(fd)
+
+
+def set_pid(s, victim):
     say('SET_PID', call(s, SET_PID, pid=int(victim))[0])
     time.sleep(1.5)
     close(s)
     os._exit(0)
+
+
+def attach(s, log, victim):
+    set_fd(s, log)
+    set_pid(s, victim)
 
 
 def forkexec(sock, log, victim, prog, *args):
@@ -301,11 +309,16 @@ def forkexit(sock, log, go):
     victim = os.getpid()
     if os.fork():
         os._exit(0)
+    while os.getppid() == victim:
+        time.sleep(0.01)
+    # the first request now, so the wait below is not a silent connection
+    # (the daemon closes those after 5 s); the attack is SET_PID's
+    set_fd(s, log)
     for _ in range(6000):
         if os.path.exists(go):
             break
         time.sleep(0.01)
-    attach(s, log, victim)
+    set_pid(s, victim)
 
 
 def eventfd(sock):
